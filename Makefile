@@ -1,0 +1,58 @@
+# concurry developer commands. `make help` lists them; everything runs through uv.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# uv on PATH, else the copy that `make uv` installs with pip (run as a module).
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+PACKAGES := futures limits retry workers ray umbrella
+SYNC := $(UV) sync --all-packages --all-extras
+RUN := $(UV) run --no-sync
+
+.PHONY: help uv install demo test $(addprefix test-,$(PACKAGES)) lint typecheck bench docs build redis clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+uv: ## install uv with pip when it is missing
+	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || \
+		$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet --break-system-packages --user uv
+
+install: uv ## create .venv with every package, extra and dev tool
+	@$(eval # uv on PATH, else the copy that `make uv` installs with pip (run as a module).
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv"))
+	$(UV) sync --all-packages --all-extras
+
+demo: install ## run the quickstart example end to end
+	$(RUN) python examples/quickstart.py
+
+test: install redis ## run the whole test suite
+	$(RUN) python -m pytest
+
+test-umbrella: uv redis ## run the umbrella's tests with every package installed
+	UV_PROJECT_ENVIRONMENT=.venv-umbrella $(UV) run --exact --package concurry --all-extras --no-default-groups --group dev python -m pytest tests/umbrella
+
+test-%: uv redis ## run one package's tests with only it and its dependencies installed (e.g. test-limits)
+	UV_PROJECT_ENVIRONMENT=.venv-$* $(UV) run --exact --package concurry-$* --all-extras --no-default-groups --group dev python -m pytest tests/$*
+
+redis: ## install (apt) and start a redis-server on 127.0.0.1:6390 for the Redis backend tests
+	@bash scripts/redis.sh start
+
+lint: install ## ruff
+	$(RUN) ruff check packages tests benchmarks examples
+	$(RUN) ruff format --check packages tests benchmarks examples
+
+typecheck: install ## mypy over every package
+	$(RUN) mypy packages/*/src
+
+bench: install ## run the benchmarks; ratios are printed and saved in benchmarks/results/
+	$(RUN) python benchmarks/run.py
+
+docs: install ## build the documentation site with --strict
+	$(RUN) mkdocs build --strict
+
+build: install ## build every wheel into dist/
+	$(UV) build --all-packages --no-sources --out-dir dist
+
+clean: ## remove environments, caches and build outputs
+	rm -rf .venv .venv-* dist site .pytest_cache .mypy_cache .ruff_cache

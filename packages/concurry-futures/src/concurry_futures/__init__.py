@@ -1,0 +1,2 @@
+"""concurry-futures."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""concurry-limits."""
+__all__: list[str] = []

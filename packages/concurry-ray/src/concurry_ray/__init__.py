@@ -1,0 +1,2 @@
+"""concurry-ray."""
+__all__: list[str] = []

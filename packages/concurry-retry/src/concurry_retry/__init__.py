@@ -1,0 +1,2 @@
+"""concurry-retry."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""concurry-workers."""
+__all__: list[str] = []

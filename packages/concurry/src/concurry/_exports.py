@@ -1,0 +1,60 @@
+"""The one name-to-module table behind every lazy re-export of the umbrella."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+#: Public name -> the module of the package that defines it.
+EXPORTS: dict[str, str] = {
+    # concurry-futures
+    "BaseFuture": "concurry_futures",
+    "SyncFuture": "concurry_futures",
+    "ConcurrentFuture": "concurry_futures",
+    "AsyncioFuture": "concurry_futures",
+    "wrap_future": "concurry_futures",
+    "wait": "concurry_futures",
+    "gather": "concurry_futures",
+    "async_wait": "concurry_futures",
+    "async_gather": "concurry_futures",
+    "ALL_COMPLETED": "concurry_futures",
+    "FIRST_COMPLETED": "concurry_futures",
+    "FIRST_EXCEPTION": "concurry_futures",
+    "ReturnWhen": "concurry_futures",
+    "PollingAlgorithm": "concurry_futures",
+    "ProgressBar": "concurry_futures",
+    "Timer": "concurry_futures",
+    "TimerError": "concurry_futures",
+}
+
+
+def resolve(name: str) -> Any:
+    """Import the module that defines ``name`` and return the object."""
+    try:
+        module = EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'concurry' has no attribute {name!r}") from None
+    return getattr(importlib.import_module(module), name)
+
+
+def lazy_module(
+    module_name: str, names: Iterable[str]
+) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
+    """Build ``__all__``, ``__getattr__`` and ``__dir__`` for a lazy alias module.
+
+    Args:
+        module_name: The ``__name__`` of the alias module, for error messages.
+        names: The public names it re-exports; each must be in ``EXPORTS``.
+    """
+    public = [n for n in names if n in EXPORTS]
+
+    def __getattr__(name: str) -> Any:
+        if name not in public:
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+        return resolve(name)
+
+    def __dir__() -> list[str]:
+        return sorted(public)
+
+    return public, __getattr__, __dir__
