@@ -74,7 +74,13 @@ def test_dependency_graph_is_the_documented_dag() -> None:
         p.name: sorted(d for d in _declared(p) if d.startswith("concurry")) for p in PACKAGES
     }
     assert internal == {
-        "concurry": ["concurry-futures", "concurry-limits", "concurry-ray", "concurry-retry", "concurry-workers"],
+        "concurry": [
+            "concurry-futures",
+            "concurry-limits",
+            "concurry-ray",
+            "concurry-retry",
+            "concurry-workers",
+        ],
         "concurry-futures": [],
         "concurry-limits": [],
         "concurry-retry": [],

@@ -51,7 +51,9 @@ def test_internal_dependencies_are_exact_pins() -> None:
             m = REQ.match(req)
             assert m, req
             if m["name"] in PROJECTS:
-                assert m["spec"] == f"=={version}", f"{name} must pin {m['name']}=={version}, got {req!r}"
+                assert m["spec"] == f"=={version}", (
+                    f"{name} must pin {m['name']}=={version}, got {req!r}"
+                )
 
 
 def test_every_member_is_a_workspace_source() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,12 +30,27 @@ EXPORTS: dict[str, str] = {
 }
 
 
+#: Packages that are optional extras of the umbrella (``concurry[ray]``).
+OPTIONAL = {"concurry_ray": "ray"}
+
+
+def _installed(module: str) -> bool:
+    """True unless ``module`` belongs to an optional extra that is not installed."""
+    if module not in OPTIONAL:
+        return True
+    return importlib.util.find_spec(module) is not None
+
+
 def resolve(name: str) -> Any:
     """Import the module that defines ``name`` and return the object."""
     try:
         module = EXPORTS[name]
     except KeyError:
         raise AttributeError(f"module 'concurry' has no attribute {name!r}") from None
+    if not _installed(module):
+        raise AttributeError(
+            f"concurry.{name} needs the optional extra: pip install concurry[{OPTIONAL[module]}]"
+        )
     return getattr(importlib.import_module(module), name)
 
 
@@ -47,7 +63,7 @@ def lazy_module(
         module_name: The ``__name__`` of the alias module, for error messages.
         names: The public names it re-exports; each must be in ``EXPORTS``.
     """
-    public = [n for n in names if n in EXPORTS]
+    public = [n for n in names if n in EXPORTS and _installed(EXPORTS[n])]
 
     def __getattr__(name: str) -> Any:
         if name not in public:

@@ -1,0 +1,19 @@
+"""Alias of `concurry.core.limit` kept for code written against the older layout; lazy."""
+
+from concurry._exports import lazy_module
+
+__all__, __getattr__, __dir__ = lazy_module(
+    __name__,
+    [
+        "Limit",
+        "RateLimit",
+        "CallLimit",
+        "ResourceLimit",
+        "LimitSet",
+        "LimitPool",
+        "Acquisition",
+        "LimitSetAcquisition",
+        "RateLimitAlgorithm",
+        "RateWindow",
+    ],
+)
