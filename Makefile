@@ -5,22 +5,21 @@ SHELL := /bin/bash
 PYTHON ?= python3
 # uv on PATH, else the copy that `make uv` installs with pip (run as a module).
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
-PACKAGES := futures limits retry workers ray umbrella
-SYNC := $(UV) sync --all-packages --all-extras
+PACKAGE_TESTS := $(addprefix test-,futures limits retry workers ray)
 RUN := $(UV) run --no-sync
 
-.PHONY: help uv install demo test $(addprefix test-,$(PACKAGES)) lint typecheck bench docs build redis clean
+.PHONY: help uv install demo test test-umbrella $(PACKAGE_TESTS) lint typecheck bench docs build redis clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@printf "  %-16s %s\n" "test-<package>" "one package's tests with only it and its dependencies installed:"
+	@printf "  %-16s %s\n" "" "$(PACKAGE_TESTS)"
 
 uv: ## install uv with pip when it is missing
-	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || \
-		$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet --break-system-packages --user uv
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
+		$(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
 
 install: uv ## create .venv with every package, extra and dev tool
-	@$(eval # uv on PATH, else the copy that `make uv` installs with pip (run as a module).
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv"))
 	$(UV) sync --all-packages --all-extras
 
 demo: install ## run the quickstart example end to end
@@ -32,7 +31,8 @@ test: install redis ## run the whole test suite
 test-umbrella: uv redis ## run the umbrella's tests with every package installed
 	UV_PROJECT_ENVIRONMENT=.venv-umbrella $(UV) run --exact --package concurry --all-extras --no-default-groups --group dev python -m pytest tests/umbrella
 
-test-%: uv redis ## run one package's tests with only it and its dependencies installed (e.g. test-limits)
+# test-futures, test-limits, ...: one package's tests with only it and its dependencies installed
+$(PACKAGE_TESTS): test-%: uv redis
 	UV_PROJECT_ENVIRONMENT=.venv-$* $(UV) run --exact --package concurry-$* --all-extras --no-default-groups --group dev python -m pytest tests/$*
 
 redis: ## install (apt) and start a redis-server on 127.0.0.1:6390 for the Redis backend tests
