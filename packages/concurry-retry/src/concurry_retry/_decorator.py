@@ -1,0 +1,92 @@
+"""``@retry(...)``: retry a function, method or coroutine function."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from time import monotonic
+from typing import Any, TypeVar
+
+from ._config import RetryConfig, resolve_config
+from ._engine import RetryRun
+from ._execute import _continue, async_execute_with_retry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _is_coroutine_function(fn: Any) -> bool:
+    import inspect  # decoration time only
+
+    target = fn
+    while isinstance(target, functools.partial):
+        target = target.func
+    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        getattr(target, "__call__", None)  # noqa: B004 - async callable objects
+    )
+
+
+def retry(config: RetryConfig | None = None, /, **fields: Any) -> Callable[[F], F]:
+    """Decorate a function (sync or ``async def``) so failed calls are retried.
+
+    Args:
+        config: A ready :class:`RetryConfig` (keywords, if also given, replace its fields).
+        **fields: :class:`RetryConfig` fields, e.g. ``num_retries=3, retry_on=OSError``.
+
+    Returns:
+        A decorator. The wrapped function keeps its name, docstring and
+        signature metadata (``functools.wraps``) and exposes the policy as
+        ``.retry_config``. Works on methods too (``self`` is in ``args``).
+
+    Raises:
+        TypeError: ``@retry`` used without parentheses, or a bad field.
+        ValueError: A field is out of range.
+
+    Example:
+        >>> @retry(num_retries=3, retry_on=ConnectionError, retry_wait=0.5)
+        ... def fetch(url): ...
+    """
+    if config is not None and not isinstance(config, RetryConfig) and callable(config):
+        raise TypeError(
+            "retry needs its settings: write @retry(num_retries=3, ...) or @retry(config), "
+            f"not @retry on {getattr(config, '__qualname__', config)!r}"
+        )
+    cfg = resolve_config(config, fields)
+
+    def decorate(fn: F) -> F:
+        if not callable(fn):
+            raise TypeError(f"retry can only wrap a callable, got {fn!r}")
+        name = getattr(fn, "__qualname__", None) or repr(fn)
+        wrapper: Callable[..., Any]
+        if _is_coroutine_function(fn):
+
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await async_execute_with_retry(fn, args, kwargs, cfg, method_name=name)
+
+        elif cfg._passthrough:
+
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return fn(*args, **kwargs)
+
+        else:
+            validate = bool(cfg._validators)
+
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                start = monotonic()
+                try:
+                    result = fn(*args, **kwargs)
+                except Exception as err:
+                    exc: Exception | None = err
+                else:
+                    if not validate:
+                        return result
+                    exc = None
+                run = RetryRun(cfg, start, name, args, kwargs)
+                return _continue(
+                    fn, args, kwargs, cfg, run, exc, None if exc is not None else result
+                )
+
+        functools.update_wrapper(wrapper, fn)
+        wrapper.retry_config = cfg  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,166 @@
+"""``execute_with_retry`` and its async twin: run one call under a retry policy.
+
+These are what concurry-workers calls around every method call inside a
+worker. With ``num_retries=0`` and no ``retry_until`` they are a plain call;
+on the success path they add one clock read and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from time import monotonic
+from typing import Any, TypeVar
+
+from ._config import DEFAULT_CONFIG, RetryConfig
+from ._engine import RetryRun, sleep_async, sleep_sync
+
+T = TypeVar("T")
+
+_NO_KWARGS: dict[str, Any] = {}
+
+
+def _config(config: Any) -> RetryConfig:
+    if config is None:
+        return DEFAULT_CONFIG
+    if isinstance(config, RetryConfig):
+        return config
+    raise TypeError(f"config must be a RetryConfig or None, got {config!r}")
+
+
+def execute_with_retry(
+    fn: Callable[..., T],
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    config: RetryConfig | None = None,
+    *,
+    method_name: str | None = None,
+    worker_class: Any = None,
+) -> T:
+    """Call ``fn(*args, **kwargs)``, retrying as ``config`` says.
+
+    Args:
+        fn: The callable to run.
+        args: Its positional arguments.
+        kwargs: Its keyword arguments.
+        config: The retry policy; ``None`` means ``RetryConfig()`` (no retries).
+        method_name: Name shown to filters, validators, hooks and errors;
+            defaults to ``fn.__qualname__``.
+        worker_class: The worker class (or name) for the context; ``None`` standalone.
+
+    Returns:
+        The first result that passes every ``retry_until`` validator.
+
+    Raises:
+        Exception: The original exception of the last attempt when it is not
+            retryable or no attempts are left.
+        RetryValidationError: The last allowed attempt's result failed validation.
+    """
+    cfg = config if type(config) is RetryConfig else _config(config)
+    if kwargs is None:
+        kwargs = _NO_KWARGS
+    if cfg._passthrough:
+        return fn(*args, **kwargs)
+    start = monotonic()
+    try:
+        result = fn(*args, **kwargs)
+    except Exception as err:
+        exc: Exception | None = err
+    else:
+        if not cfg._validators:
+            return result
+        exc = None
+    run = RetryRun(cfg, start, method_name, args, kwargs, worker_class, fn)
+    return _continue(fn, args, kwargs, cfg, run, exc, result if exc is None else None)
+
+
+def _continue(
+    fn: Callable[..., T],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    cfg: RetryConfig,
+    run: RetryRun,
+    exc: Exception | None,
+    result: Any,
+) -> T:
+    attempt = 1
+    while True:
+        if exc is not None:
+            wait = run.after_exception(exc, attempt)
+            if wait is None:
+                try:
+                    raise exc
+                finally:
+                    exc = None  # break the frame <-> traceback cycle
+        else:
+            wait = run.after_result(result, attempt)
+            if wait is None:
+                return result  # type: ignore[no-any-return]
+        sleep_sync(cfg, wait)
+        attempt += 1
+        try:
+            result = fn(*args, **kwargs)
+            exc = None
+        except Exception as err:
+            exc = err
+
+
+async def async_execute_with_retry(
+    fn: Callable[..., Awaitable[T]] | Callable[..., T],
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    config: RetryConfig | None = None,
+    *,
+    method_name: str | None = None,
+    worker_class: Any = None,
+) -> T:
+    """Async twin of :func:`execute_with_retry`; waits with ``asyncio.sleep``.
+
+    ``fn`` may be a coroutine function or a plain callable; an awaitable result
+    is awaited. ``asyncio.CancelledError`` is never retried.
+
+    Args:
+        fn: The callable to run.
+        args: Its positional arguments.
+        kwargs: Its keyword arguments.
+        config: The retry policy; ``None`` means ``RetryConfig()`` (no retries).
+        method_name: Name shown to filters, validators, hooks and errors.
+        worker_class: The worker class (or name) for the context; ``None`` standalone.
+
+    Returns:
+        The first result that passes every ``retry_until`` validator.
+
+    Raises:
+        Exception: The original exception of the last attempt.
+        RetryValidationError: The last allowed attempt's result failed validation.
+    """
+    cfg = config if type(config) is RetryConfig else _config(config)
+    if kwargs is None:
+        kwargs = _NO_KWARGS
+    if cfg._passthrough:
+        outcome = fn(*args, **kwargs)
+        if hasattr(outcome, "__await__"):
+            return await outcome  # type: ignore[no-any-return]
+        return outcome  # type: ignore[return-value]
+    start = monotonic()
+    run: RetryRun | None = None
+    attempt = 1
+    while True:
+        try:
+            outcome = fn(*args, **kwargs)
+            result = await outcome if hasattr(outcome, "__await__") else outcome
+        except Exception as err:
+            if run is None:
+                run = RetryRun(cfg, start, method_name, args, kwargs, worker_class, fn)
+            wait = run.after_exception(err, attempt)
+            if wait is None:
+                raise
+        else:
+            if not cfg._validators:
+                return result  # type: ignore[no-any-return]
+            if run is None:
+                run = RetryRun(cfg, start, method_name, args, kwargs, worker_class, fn)
+            wait = run.after_result(result, attempt)
+            if wait is None:
+                return result  # type: ignore[no-any-return]
+        await sleep_async(cfg, wait)
+        attempt += 1
