@@ -64,9 +64,9 @@ def test_unknown_field_is_a_type_error() -> None:
 
 
 def test_callables_that_cannot_take_the_value_are_rejected_up_front() -> None:
-    with pytest.raises(TypeError, match="retry_on callable .* must accept the exception"):
+    with pytest.raises(TypeError, match=r"retry_on callable .* must accept the exception"):
         RetryConfig(retry_on=lambda: True)
-    with pytest.raises(TypeError, match="retry_until callable .* requires schema"):
+    with pytest.raises(TypeError, match=r"retry_until callable .* requires schema"):
         RetryConfig(retry_until=lambda result, schema: True)
 
 

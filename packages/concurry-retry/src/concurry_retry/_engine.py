@@ -32,15 +32,15 @@ class RetryRun:
     """
 
     __slots__ = (
-        "config",
-        "start",
         "_method_name",
         "args",
-        "kwargs",
-        "worker_class",
-        "fn",
-        "results",
+        "config",
         "errors",
+        "fn",
+        "kwargs",
+        "results",
+        "start",
+        "worker_class",
     )
 
     def __init__(

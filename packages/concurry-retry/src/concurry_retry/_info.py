@@ -28,16 +28,16 @@ class RetryInfo:
     """
 
     __slots__ = (
+        "args",
         "attempt",
-        "max_attempts",
-        "wait",
+        "elapsed_time",
         "exception",
+        "kwargs",
+        "max_attempts",
+        "method_name",
         "result",
         "validation_errors",
-        "elapsed_time",
-        "method_name",
-        "args",
-        "kwargs",
+        "wait",
         "worker_class",
     )
 

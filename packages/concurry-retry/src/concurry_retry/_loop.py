@@ -37,7 +37,7 @@ class Attempt:
         number: The attempt number, 1-based.
     """
 
-    __slots__ = ("number", "_run", "_result", "_entered", "_wait", "_done")
+    __slots__ = ("_done", "_entered", "_result", "_run", "_wait", "number")
 
     def __init__(self, run: RetryRun, number: int) -> None:
         self.number = number

@@ -49,7 +49,7 @@ def is_testing() -> bool:
     return value is not None and value.strip().lower() in _TRUTHY
 
 
-class testing:  # noqa: N801 - used like a function: ``with testing():``
+class testing:
     """Context manager that forces every retry wait to zero inside the block.
 
     Blocks may nest and may run in several threads at once; waits stay zero
