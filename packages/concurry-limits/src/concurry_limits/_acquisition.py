@@ -1,0 +1,218 @@
+"""What an acquire returns: :class:`LimitSetAcquisition` (and per-limit :class:`Acquisition`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from concurry_limits._errors import LimitUsageError, LimitValidationError
+
+if TYPE_CHECKING:
+    from concurry_limits._limit_set import LimitSet
+    from concurry_limits._limits import Limit
+    from concurry_limits._plan import Plan
+
+__all__ = ["Acquisition", "LimitSetAcquisition"]
+
+
+class Acquisition:
+    """What one limit of an acquisition holds (read-only record).
+
+    Attributes:
+        limit: The limit.
+        requested: The amount taken from it.
+        used: The usage reported with ``update()`` (None when not reported).
+    """
+
+    __slots__ = ("limit", "requested", "used")
+
+    def __init__(self, limit: Limit, requested: float, used: float | None) -> None:
+        self.limit = limit
+        self.requested = requested
+        self.used = used
+
+    def __repr__(self) -> str:
+        return (
+            f"Acquisition(key={self.limit.key!r}, requested={self.requested:g}, used={self.used!r})"
+        )
+
+
+class LimitSetAcquisition:
+    """An all-or-nothing grant from a :class:`LimitSet`; release it exactly once.
+
+    Use it as a context manager (``with`` or ``async with``): leaving the block
+    releases resources and refunds unused TokenBucket/GCRA tokens. Rate limits
+    that were taken (and a CallLimit requested explicitly) must get their usage
+    with :meth:`update` first, otherwise release raises ``RuntimeError`` naming
+    the keys, after everything has been released, and never while another
+    exception is already propagating out of the block.
+
+    Attributes:
+        successful: False only for a failed :meth:`LimitSet.try_acquire`.
+    """
+
+    __slots__ = ("_config", "_plan", "_released", "_set", "_usage", "successful")
+
+    def __init__(self, limit_set: LimitSet, plan: Plan, successful: bool = True) -> None:
+        self._set = limit_set
+        self._plan = plan
+        self.successful = successful
+        self._usage: dict[str, float] | None = None
+        self._released = not successful
+        self._config: dict[str, Any] | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """A copy of the LimitSet's ``config`` (e.g. which API key this set stands for)."""
+        if self._config is None:
+            self._config = dict(self._set._config)
+        return self._config
+
+    @property
+    def limit_set(self) -> LimitSet:
+        """The LimitSet this acquisition came from (useful with a LimitPool)."""
+        return self._set
+
+    @property
+    def requested(self) -> dict[str, float]:
+        """The amounts taken, per key."""
+        return dict(self._plan.amounts) if self.successful else {}
+
+    @property
+    def usage(self) -> dict[str, float]:
+        """The usage reported so far, per key."""
+        return dict(self._usage or {})
+
+    @property
+    def released(self) -> bool:
+        """True once released (always True for a failed attempt)."""
+        return self._released
+
+    @property
+    def acquisitions(self) -> dict[str, Acquisition]:
+        """Per-key :class:`Acquisition` records."""
+        usage = self._usage or {}
+        by_key = self._set._by_key
+        return {k: Acquisition(by_key[k], n, usage.get(k)) for k, n in self.requested.items()}
+
+    def update(self, usage: Mapping[str, float] | None = None, **more: float) -> None:
+        """Record actual usage per key (``acq.update(usage={"tokens": 87})``).
+
+        Keys the LimitSet does not know are ignored (they were warned about at
+        acquire). A usage must be a number between 0 and the amount acquired; a
+        CallLimit that was not requested explicitly only accepts 1; resources
+        cannot be updated (they are returned on release).
+
+        Raises:
+            LimitUsageError: after release or on a failed attempt.
+            LimitValidationError: on an invalid usage.
+        """
+        if self._released:
+            what = "released" if self.successful else "failed"
+            raise LimitUsageError(f"cannot update a {what} acquisition")
+        items = dict(usage or {}, **more)
+        plan = self._plan
+        for key, used in items.items():
+            if key not in self._set._by_key:
+                continue
+            if isinstance(used, bool) or not isinstance(used, int | float) or not used >= 0:
+                raise LimitValidationError(f"usage for {key!r} must be a number >= 0, got {used!r}")
+            if key in plan.resources_keys:
+                raise LimitValidationError(
+                    f"usage for resource {key!r} cannot be updated; it is returned on release"
+                )
+            if key not in plan.amounts:
+                if self._set._by_key[key].unbounded:
+                    continue
+                raise LimitValidationError(f"usage given for {key!r}, which was not acquired")
+            if key in plan.implicit and used != 1:
+                raise LimitValidationError(
+                    f"usage for {key!r} must be 1 unless more was requested, got {used!r}"
+                )
+            if used > plan.amounts[key]:
+                raise LimitValidationError(
+                    f"usage for {key!r} must be <= the {plan.amounts[key]:g} acquired, got {used!r}"
+                )
+        if self._usage is None:
+            self._usage = items
+        else:
+            self._usage.update(items)
+
+    def _finish(self) -> tuple[str, ...]:
+        """Release everything; return the keys that should have been updated."""
+        if self._released:
+            return ()
+        self._released = True
+        plan = self._plan
+        usage = self._usage
+        gives = plan.resources
+        if plan.refundable and usage:
+            extra = [
+                (i, n - usage[k]) for i, k, n in plan.refundable if k in usage and usage[k] < n
+            ]
+            if extra:
+                gives = gives + tuple(extra)
+        if gives:
+            self._set._store.give_back(gives)
+        if plan.needs_update:
+            if usage is None:
+                return plan.needs_update
+            return tuple(k for k in plan.needs_update if k not in usage)
+        return ()
+
+    def release(self) -> None:
+        """Release now (idempotent).
+
+        Raises:
+            LimitUsageError: (a ``RuntimeError``) after releasing, when rate limits
+                were not updated.
+        """
+        missing = self._finish()
+        if missing:
+            raise LimitUsageError(
+                f"update() was not called for rate limits {', '.join(map(repr, missing))} "
+                "before release; call acq.update(usage={...})"
+            )
+
+    def __enter__(self) -> LimitSetAcquisition:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.release()
+        else:
+            self._finish()
+
+    async def __aenter__(self) -> LimitSetAcquisition:
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __repr__(self) -> str:
+        state = "released" if self._released else "held"
+        if not self.successful:
+            state = "failed"
+        return f"LimitSetAcquisition({state}, requested={self.requested})"
+
+
+class EmptyAcquisition(LimitSetAcquisition):
+    """The constant acquisition of a set with nothing to take: no state, no locks."""
+
+    __slots__ = ()
+
+    def update(self, usage: Mapping[str, float] | None = None, **more: float) -> None:
+        """Nothing to record."""
+
+    def _finish(self) -> tuple[str, ...]:
+        return ()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        return None
+
+    @property
+    def released(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "LimitSetAcquisition(empty)"

@@ -1,0 +1,253 @@
+"""Redis backend: limits shared by many processes on many machines.
+
+Needs the optional extra ``concurry-limits[redis]`` (the ``redis`` client,
+imported on first use). Each limit's state is one Redis string. An attempt
+reads the states it needs and the server clock (``TIME``) in one round trip,
+runs the same Python algorithm as every other backend, and commits with a small
+Lua compare-and-set script (a second round trip) that writes only if no other
+client changed those states meanwhile; on a conflict it simply retries. The
+server's clock is the only clock, so machines with skewed clocks agree.
+
+Rate-limit states expire after about twice their window of inactivity (an idle
+state is equivalent to a fresh one); resource counts never expire. A client
+that dies while holding a ResourceLimit leaves its units held.
+
+Waiting sleeps until the earliest time the algorithms allow (at most 100 ms at
+a time, so refunds made elsewhere are noticed); waits on a resource back off
+from 5 ms to 100 ms. Redis calls are ordinary blocking round trips, also from
+``async_acquire`` (sub-millisecond on a local network).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from concurry_limits._algorithms import _sliding_window, algorithm_of, initial_state
+from concurry_limits._backends._base import Backend, Entries, Store, attempt
+from concurry_limits._errors import LimitBackendError
+from concurry_limits._limits import Limit, RateLimit
+
+__all__ = ["RedisBackend", "RedisStore"]
+
+_CAS = """
+local n = #KEYS
+for i = 1, n do
+  local cur = redis.call('GET', KEYS[i])
+  if cur == false then cur = '' end
+  if cur ~= ARGV[i] then return 0 end
+end
+for i = 1, n do
+  local ttl = tonumber(ARGV[2 * n + i])
+  if ttl > 0 then
+    redis.call('SET', KEYS[i], ARGV[n + i], 'PX', ttl)
+  else
+    redis.call('SET', KEYS[i], ARGV[n + i])
+  end
+end
+return 1
+"""
+_MAX_WAIT = 0.1
+_INF = math.inf
+
+
+def _key_name(prefix: str, limit: Limit) -> str:
+    if isinstance(limit, RateLimit):
+        sig = f"{limit.algorithm.value}:{limit.capacity:g}/{limit.window:g}"
+    else:
+        sig = f"resource:{limit.capacity}"
+    return f"{prefix}:{limit.key}:{sig}"
+
+
+class RedisStore(Store):
+    """States of one LimitSet in Redis; see the module docstring."""
+
+    def __init__(
+        self, limits: tuple[Limit, ...], url: str, prefix: str, entries: int, client: Any = None
+    ) -> None:
+        self._limits = limits
+        self._url = url
+        self._prefix = prefix
+        self._entries = entries
+        modules = [algorithm_of(limit) for limit in limits]
+        self._takes = tuple(m.take for m in modules)
+        self._untakes = tuple(m.untake for m in modules)
+        self._gives = tuple(m.refund for m in modules)
+        self._stats = tuple(m.stats for m in modules)
+        self._sliding = tuple(m is _sliding_window for m in modules)
+        self._keys = tuple(_key_name(prefix, limit) for limit in limits)
+        self._ttls = tuple(
+            int(limit.window * 2000) + 1000 if isinstance(limit, RateLimit) else 0
+            for limit in limits
+        )
+        self._client = client
+        self._script: Any = None
+
+    def _redis(self) -> Any:
+        if self._script is None:
+            if self._client is None:
+                try:
+                    import redis
+                except ImportError:
+                    raise LimitBackendError(
+                        "the redis backend needs the redis client: pip install concurry-limits[redis]"
+                    ) from None
+                self._client = redis.Redis.from_url(self._url)
+            self._script = self._client.register_script(_CAS)
+        return self._client
+
+    def _decode(self, i: int, raw: Any) -> list[float]:
+        if not raw:
+            return initial_state(self._limits[i], self._entries)
+        if isinstance(raw, bytes):
+            raw = raw.decode()
+        values = [float(x) for x in raw.split(",")]
+        return _sliding_window.expand(values) if self._sliding[i] else values
+
+    def _encode(self, i: int, state: list[float]) -> str:
+        values = _sliding_window.compact(state) if self._sliding[i] else state
+        return ",".join(map(repr, values))
+
+    def _cycle(self, idxs: tuple[int, ...], work: Any) -> tuple[float, float]:
+        """Read states ``idxs`` and the server time, ``work(states, now)``, commit if 0.0."""
+        client = self._redis()
+        keys = [self._keys[i] for i in idxs]
+        for _ in range(10_000):
+            try:
+                pipe = client.pipeline(transaction=False)
+                pipe.mget(keys)
+                pipe.time()
+                raws, (sec, usec) = pipe.execute()
+            except Exception as exc:
+                raise LimitBackendError(f"redis is unreachable at {self._url!r}: {exc}") from exc
+            now = sec + usec / 1e6
+            states = {i: self._decode(i, raw) for i, raw in zip(idxs, raws)}
+            r = work(states, now)
+            if r:
+                return r, now
+            old = [(raw.decode() if isinstance(raw, bytes) else raw) or "" for raw in raws]
+            new = [self._encode(i, states[i]) for i in idxs]
+            ttls = [self._ttls[i] for i in idxs]
+            if self._script(keys=keys, args=[*old, *new, *ttls], client=client) == 1:
+                return 0.0, now
+        raise LimitBackendError("redis compare-and-set kept conflicting; too much contention")
+
+    def _idxs(self, entries: Entries) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(i for i, _ in entries))
+
+    def _try(self, entries: Entries) -> tuple[float, float]:
+        return self._cycle(
+            self._idxs(entries),
+            lambda states, now: attempt(self._takes, self._untakes, states, entries, now),
+        )
+
+    def try_take(self, entries: Entries) -> float:
+        return self._try(entries)[0]
+
+    def _delay(self, r: float, now: float, tries: int) -> float:
+        if r == _INF:
+            return min(_MAX_WAIT, 0.005 * 2 ** min(tries, 5))
+        return min(_MAX_WAIT, max(r - now, 0.0))
+
+    def take(self, entries: Entries, deadline: float | None) -> bool:
+        tries = 0
+        while True:
+            r, now = self._try(entries)
+            if not r:
+                return True
+            local = time.monotonic()
+            if deadline is not None and local >= deadline:
+                return False
+            delay = self._delay(r, now, tries)
+            if deadline is not None:
+                delay = min(delay, deadline - local)
+            tries += 1
+            time.sleep(delay)
+
+    async def async_take(self, entries: Entries, deadline: float | None) -> bool:
+        import asyncio
+
+        tries = 0
+        while True:
+            r, now = self._try(entries)
+            if not r:
+                return True
+            local = time.monotonic()
+            if deadline is not None and local >= deadline:
+                return False
+            delay = self._delay(r, now, tries)
+            if deadline is not None:
+                delay = min(delay, deadline - local)
+            tries += 1
+            await asyncio.sleep(delay)
+
+    def give_back(self, items: Entries) -> None:
+        def work(states: dict[int, list[float]], now: float) -> float:
+            for i, n in items:
+                self._gives[i](states[i], n, now)
+            return 0.0
+
+        self._cycle(self._idxs(items), work)
+
+    def stats(self) -> list[dict[str, float]]:
+        idxs = tuple(range(len(self._limits)))
+        out: list[dict[str, float]] = []
+
+        def work(states: dict[int, list[float]], now: float) -> float:
+            out.extend(self._stats[i](states[i], now) for i in idxs)
+            return 1.0  # read only: never commit
+
+        self._cycle(idxs, work)
+        return out
+
+    def keys(self) -> tuple[str, ...]:
+        """The Redis keys holding this set's states."""
+        return self._keys
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RedisStore, (self._limits, self._url, self._prefix, self._entries))
+
+
+class RedisBackend(Backend):
+    """Share limits between machines through a Redis server.
+
+    Two LimitSets (anywhere) with the same ``prefix`` and equal limits share
+    state; a limit's Redis key is ``"<prefix>:<key>:<algorithm>:<capacity>/<window>"``
+    so differently configured limits never collide.
+
+    Args:
+        url: A Redis URL (``redis://host:port/db``).
+        prefix: Namespace of the keys.
+        client: An existing ``redis.Redis`` client to use instead of ``url``
+            (not carried when the LimitSet is pickled).
+        sliding_entries: Log slots per SlidingWindow limit (smaller than in
+            process to keep each round trip small).
+    """
+
+    name = "redis"
+
+    def __init__(
+        self,
+        url: str = "redis://localhost:6379/0",
+        prefix: str = "concurry",
+        client: Any = None,
+        sliding_entries: int = 128,
+    ) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.client = client
+        self.sliding_entries = sliding_entries
+
+    def create_store(self, limits: tuple[Limit, ...]) -> RedisStore:
+        return RedisStore(limits, self.url, self.prefix, self.sliding_entries, self.client)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RedisBackend, (self.url, self.prefix, None, self.sliding_entries))
+
+    def __repr__(self) -> str:
+        return f"RedisBackend(url={self.url!r}, prefix={self.prefix!r})"

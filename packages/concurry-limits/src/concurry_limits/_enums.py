@@ -1,0 +1,88 @@
+"""String-friendly enums: :class:`RateLimitAlgorithm` and :class:`RateWindow`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+__all__ = ["RateLimitAlgorithm", "RateWindow"]
+
+
+def _norm(text: str) -> str:
+    return text.lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+class _FriendlyEnum(Enum):
+    """Accepts a member, its name, its value or an alias (case, ``_``, ``-`` and spaces ignored)."""
+
+    @classmethod
+    def _aliases(cls) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, str):
+            key = _norm(value)
+            for member in cls:
+                if key == _norm(member.name) or key == _norm(str(member.value)):
+                    return member
+            for alias, name in cls._aliases().items():
+                if key == _norm(alias):
+                    return cls[name]
+        choices = ", ".join(m.name for m in cls)
+        raise ValueError(f"unknown {cls.__name__} {value!r}; valid choices: {choices}")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RateLimitAlgorithm(_FriendlyEnum):
+    """The algorithm a :class:`RateLimit` uses; see each algorithm's page in the docs.
+
+    Accepts ``"token_bucket"``/``"token"``, ``"leaky_bucket"``/``"leaky"``,
+    ``"sliding_window"``/``"sliding"``, ``"fixed_window"``/``"fixed"`` and ``"gcra"``.
+    """
+
+    TokenBucket = "token_bucket"
+    LeakyBucket = "leaky_bucket"
+    SlidingWindow = "sliding_window"
+    FixedWindow = "fixed_window"
+    GCRA = "gcra"
+
+    @classmethod
+    def _aliases(cls) -> dict[str, Any]:
+        return {
+            "token": "TokenBucket",
+            "leaky": "LeakyBucket",
+            "sliding": "SlidingWindow",
+            "fixed": "FixedWindow",
+        }
+
+
+class RateWindow(_FriendlyEnum):
+    """Named windows for :class:`RateLimit`; ``.to_seconds()`` gives the length.
+
+    Accepts e.g. ``"second"``, ``"per_second"``, ``"minute"``, ``"min"``, ``"hour"``,
+    ``"day"``, ``"week"``.
+    """
+
+    Secondly = 1
+    Minutely = 60
+    Hourly = 3600
+    Daily = 86400
+    Weekly = 604800
+
+    @classmethod
+    def _aliases(cls) -> dict[str, Any]:
+        table = {
+            "Secondly": ("s", "sec", "secs", "second", "seconds", "per_second"),
+            "Minutely": ("m", "min", "mins", "minute", "minutes", "per_minute"),
+            "Hourly": ("h", "hr", "hour", "hours", "per_hour"),
+            "Daily": ("d", "day", "days", "per_day"),
+            "Weekly": ("w", "wk", "week", "weeks", "per_week"),
+        }
+        return {alias: name for name, aliases in table.items() for alias in aliases}
+
+    def to_seconds(self) -> float:
+        """Length of the window in seconds."""
+        return float(self.value)

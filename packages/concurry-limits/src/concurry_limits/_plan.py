@@ -1,0 +1,105 @@
+"""Plans: what one acquire takes from which limit, validated once and cached."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from concurry_limits._algorithms import algorithm_of
+from concurry_limits._errors import LimitValidationError
+from concurry_limits._limits import CallLimit, Limit, RateLimit, ResourceLimit
+
+__all__ = ["Plan", "build_plan"]
+
+
+class Plan:
+    """Precomputed work of one acquire/release (immutable once built)."""
+
+    __slots__ = (
+        "amounts",
+        "entries",
+        "implicit",
+        "needs_update",
+        "refundable",
+        "resources",
+        "resources_keys",
+    )
+
+    def __init__(self) -> None:
+        self.entries: tuple[tuple[int, float], ...] = ()
+        self.resources: tuple[tuple[int, float], ...] = ()
+        self.resources_keys: frozenset[str] = frozenset()
+        self.refundable: tuple[tuple[int, str, float], ...] = ()
+        self.needs_update: tuple[str, ...] = ()
+        self.amounts: dict[str, float] = {}
+        self.implicit: frozenset[str] = frozenset()
+
+
+def _check_amount(limit: Limit, n: Any) -> float:
+    key = limit.key
+    if isinstance(n, bool) or not isinstance(n, int | float) or not n >= 0:
+        raise LimitValidationError(f"requested amount for {key!r} must be a number >= 0, got {n!r}")
+    if n > limit.capacity:
+        raise LimitValidationError(
+            f"requested {n!r} of {key!r} exceeds its capacity {limit.capacity:g}; "
+            "it could never be granted"
+        )
+    if n != int(n):
+        if isinstance(limit, ResourceLimit):
+            raise LimitValidationError(
+                f"requested amount for resource {key!r} must be an integer, got {n!r}"
+            )
+        if algorithm_of(limit).INTEGER:
+            assert isinstance(limit, RateLimit)
+            raise LimitValidationError(
+                f"requested amount for {key!r} must be an integer with {limit.algorithm.name}, "
+                f"got {n!r}; use TokenBucket, LeakyBucket or GCRA for fractional amounts"
+            )
+    return float(n)
+
+
+def build_plan(bounded: tuple[Limit, ...], requested: Mapping[str, Any] | None) -> Plan:
+    """Validate ``requested`` against the set's bounded limits (in order) and plan it.
+
+    CallLimits and ResourceLimits not named are taken with 1; a RateLimit not
+    named is not taken; unknown keys are the caller's business (warned once).
+    """
+    req = requested or {}
+    entries = []
+    resources = []
+    refundable = []
+    needs_update = []
+    amounts: dict[str, float] = {}
+    implicit = []
+    for i, limit in enumerate(bounded):
+        key = limit.key
+        if key in req:
+            n = _check_amount(limit, req[key])
+            explicit = True
+        elif isinstance(limit, CallLimit | ResourceLimit):
+            n = 1.0
+            explicit = False
+        else:
+            continue
+        if n == 0:
+            continue
+        entries.append((i, n))
+        amounts[key] = n
+        if isinstance(limit, ResourceLimit):
+            resources.append((i, n))
+            continue
+        if not explicit:
+            implicit.append(key)
+            continue
+        needs_update.append(key)
+        if algorithm_of(limit).REFUNDS:
+            refundable.append((i, key, n))
+    plan = Plan()
+    plan.entries = tuple(entries)
+    plan.resources = tuple(resources)
+    plan.resources_keys = frozenset(bounded[i].key for i, _ in resources)
+    plan.refundable = tuple(refundable)
+    plan.needs_update = tuple(needs_update)
+    plan.amounts = amounts
+    plan.implicit = frozenset(implicit)
+    return plan
