@@ -6,30 +6,59 @@ Public names are defined in small private modules and re-exported here with
 
 from __future__ import annotations
 
+from ._async import async_gather, async_wait
 from ._asyncio import AsyncioFuture
 from ._base import BaseFuture
 from ._concurrent import ConcurrentFuture
+from ._constants import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, ReturnWhen
 from ._errors import FuturesError, MissingPluginError, TimerError
+from ._gather import gather
+from ._polling import (
+    AdaptivePolling,
+    ExponentialPolling,
+    FixedPolling,
+    PollingAlgorithm,
+    PollingStrategy,
+    ProgressivePolling,
+    polling_strategy,
+)
+from ._progress import ProgressBar
 from ._sync import SyncFuture
+from ._timer import Timer
+from ._wait import wait
 from ._wrap import register_future_adapter, wrap_future
 
 __all__ = [
+    "ALL_COMPLETED",
+    "FIRST_COMPLETED",
+    "FIRST_EXCEPTION",
+    "AdaptivePolling",
     "AsyncioFuture",
     "BaseFuture",
     "ConcurrentFuture",
+    "ExponentialPolling",
+    "FixedPolling",
     "FuturesError",
     "MissingPluginError",
+    "PollingAlgorithm",
+    "PollingStrategy",
+    "ProgressBar",
+    "ProgressivePolling",
+    "ReturnWhen",
     "SyncFuture",
+    "Timer",
     "TimerError",
+    "async_gather",
+    "async_wait",
+    "gather",
+    "polling_strategy",
     "register_future_adapter",
+    "wait",
     "wrap_future",
 ]
 
 for _name in __all__:
     _obj = globals()[_name]
-    if getattr(_obj, "__module__", None) != __name__:
-        try:
-            _obj.__module__ = __name__
-        except (AttributeError, TypeError):
-            pass
+    if isinstance(_obj, type) or callable(_obj):
+        _obj.__module__ = __name__
 del _name, _obj

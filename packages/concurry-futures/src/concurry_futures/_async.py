@@ -1,0 +1,207 @@
+"""`async_wait` / `async_gather`: wait/gather inside an event loop without blocking it.
+
+Every leaf becomes a future of the running loop: coroutines are scheduled as
+tasks, asyncio futures of this loop are used as they are, and everything else
+(worker futures, concurrent futures, asyncio futures of other loops) gets a
+loop future completed by its done-callback through ``call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Coroutine
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from ._asyncio import AsyncioFuture
+from ._base import BaseFuture, _bridge
+from ._constants import ALL_COMPLETED, ReturnWhen
+from ._polling import PollingAlgorithm, polling_strategy
+from ._reporter import Reporter, make_reporter
+from ._shape import parse
+from ._wait import wrap_all
+from ._waiter import _failed, deadline_of, is_done, outcome, timeout_error
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["async_gather", "async_wait"]
+
+_Pair = tuple[BaseFuture, "asyncio.Future[Any] | None"]
+
+
+def _prepare(leaves: list[Any], loop: asyncio.AbstractEventLoop) -> list[_Pair]:
+    """Pair each leaf's wrapper with a future of ``loop`` (None when already done)."""
+    pairs: list[_Pair] = []
+    for x in leaves:
+        if isinstance(x, Coroutine):
+            task = loop.create_task(x)
+            pairs.append((AsyncioFuture(task), task))
+            continue
+        (w,) = wrap_all([x])
+        if is_done(w):
+            pairs.append((w, None))
+        elif type(w) is AsyncioFuture and w._loop is loop:
+            pairs.append((w, w._future))
+        else:
+            pairs.append((w, _bridge(w)))
+    return pairs
+
+
+async def _until(
+    pairs: list[_Pair],
+    mode: ReturnWhen,
+    deadline: float | None,
+    reporter: Reporter | None,
+) -> bool:
+    """Suspend until ``mode`` holds for ``pairs``; False on timeout."""
+    stop_on_error = mode is ReturnWhen.FIRST_EXCEPTION
+    pending: list[_Pair] = []
+    finished = 0
+    for w, lf in pairs:
+        if lf is None or lf.done():
+            finished += 1
+            if mode is ReturnWhen.FIRST_COMPLETED or (stop_on_error and _failed(w)):
+                pending = []
+                break
+        else:
+            pending.append((w, lf))
+    else:
+        if reporter is not None:
+            reporter.update(finished)
+    if not pending:
+        return True
+    needed = 1 if mode is ReturnWhen.FIRST_COMPLETED else len(pending)
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    wake: asyncio.Future[None] = loop.create_future()
+    count = 0
+
+    def on_done(w: BaseFuture, _: Any) -> None:
+        nonlocal count
+        count += 1
+        if reporter is not None:
+            reporter.update(finished + count)
+        if not wake.done() and (count >= needed or (stop_on_error and _failed(w))):
+            wake.set_result(None)
+
+    callbacks = [(lf, partial(on_done, w)) for w, lf in pending]
+    for lf, cb in callbacks:
+        lf.add_done_callback(cb)
+    try:
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        await asyncio.wait([wake], timeout=remaining)
+        return wake.done()
+    finally:
+        for lf, cb in callbacks:
+            lf.remove_done_callback(cb)
+        if not wake.done():
+            wake.cancel()
+
+
+def _close(reporter: Reporter | None, outcome_name: str) -> None:
+    if reporter is not None:
+        reporter.close(outcome_name)
+
+
+async def async_wait(
+    fs: Any,
+    *futs: Any,
+    timeout: float | None = None,
+    return_when: ReturnWhen | str = ALL_COMPLETED,
+    polling: PollingAlgorithm | str | Any = PollingAlgorithm.Adaptive,
+    progress: Any = None,
+    recurse: bool = False,
+) -> tuple[set[BaseFuture], set[BaseFuture]]:
+    """`wait` for use inside an event loop: same arguments, same result, never blocks the loop.
+
+    Accepts coroutines (scheduled as tasks), asyncio futures of any loop,
+    concurrent futures and every `BaseFuture` (worker futures are awaited).
+
+    Raises:
+        TimeoutError: The condition did not hold in time (says how many completed).
+        ValueError: Bad arguments, as for `wait`.
+    """
+    import asyncio
+
+    mode = ReturnWhen(return_when)
+    polling_strategy(polling)
+    deadline = deadline_of(timeout)
+    pairs = _prepare(parse(fs, futs, recurse).leaves, asyncio.get_running_loop())
+    reporter = make_reporter(progress, len(pairs), "Waiting")
+    try:
+        ok = await _until(pairs, mode, deadline, reporter)
+    except BaseException:
+        _close(reporter, "failure")
+        raise
+    futures = [w for w, _ in pairs]
+    if not ok:
+        _close(reporter, "failure")
+        raise timeout_error("async_wait", timeout, futures)
+    done = {w for w in futures if is_done(w)}
+    _close(reporter, "success")
+    return done, {w for w in futures if w not in done}
+
+
+async def async_gather(
+    fs: Any,
+    *futs: Any,
+    return_exceptions: bool = False,
+    timeout: float | None = None,
+    polling: PollingAlgorithm | str | Any = PollingAlgorithm.Adaptive,
+    progress: Any = None,
+    recurse: bool = False,
+) -> Any:
+    """`gather` for use inside an event loop: the results, in the shape of the input.
+
+    Accepts coroutines, asyncio futures, concurrent futures and every
+    `BaseFuture`. On timeout, what is still pending is cancelled (tasks
+    created here and asyncio futures of this loop at once; other futures
+    through their own `cancel`) and `TimeoutError` is raised.
+
+    Raises:
+        Exception: The first failure in input order, unless ``return_exceptions``.
+        TimeoutError: Not everything finished in time (says how many did).
+        ValueError: Bad arguments, as for `gather`.
+    """
+    import asyncio
+
+    polling_strategy(polling)
+    deadline = deadline_of(timeout)
+    shape = parse(fs, futs, recurse)
+    pairs = _prepare(shape.leaves, asyncio.get_running_loop())
+    reporter = make_reporter(progress, len(pairs), "Gathering")
+    mode = ReturnWhen.ALL_COMPLETED if return_exceptions else ReturnWhen.FIRST_EXCEPTION
+    try:
+        if not await _until(pairs, mode, deadline, reporter):
+            raise _cancel_pending(pairs, timeout)
+        values: list[Any] = []
+        for w, lf in pairs:
+            if not is_done(w) and not await _until(
+                [(w, lf)], ReturnWhen.ALL_COMPLETED, deadline, None
+            ):
+                raise _cancel_pending(pairs, timeout)
+            exc, value = outcome(w)
+            if exc is not None and not return_exceptions:
+                raise exc
+            values.append(value if exc is None else exc)
+    except BaseException:
+        _close(reporter, "failure")
+        raise
+    _close(reporter, "success")
+    return shape.rebuild(values)
+
+
+def _cancel_pending(pairs: list[_Pair], timeout: float | None) -> TimeoutError:
+    error = timeout_error("async_gather", timeout, [w for w, _ in pairs])
+    for w, lf in pairs:
+        if is_done(w):
+            continue
+        if type(w) is AsyncioFuture and lf is w._future:
+            lf.cancel()
+        else:
+            w.cancel()
+            if lf is not None:
+                lf.cancel()
+    return error

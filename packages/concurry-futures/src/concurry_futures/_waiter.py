@@ -1,0 +1,226 @@
+"""The event-driven core behind wait/gather: block until a condition on many futures.
+
+Already-finished futures are recognised without registering anything. Each
+pending future gets one done-callback (the same bound method for all) that
+counts the completion and sets a `threading.Event` once the condition is met,
+so the waiting thread sleeps until then: no rescanning, no CPU while nothing
+completes. Only futures whose kind cannot call back are polled, paced by a
+polling strategy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from concurrent.futures import CancelledError
+from typing import Any
+
+from ._asyncio import AsyncioFuture
+from ._base import BaseFuture
+from ._concurrent import ConcurrentFuture
+from ._constants import ReturnWhen
+from ._polling import polling_strategy
+from ._reporter import Reporter
+from ._sync import SyncFuture
+
+__all__ = ["block_until", "deadline_of", "is_done", "outcome", "timeout_error"]
+
+# concurrent.futures.Future keeps its state in `_state`; reading it (as
+# concurrent.futures.wait does) avoids a lock round-trip per finished future.
+_CF_DONE = frozenset(("FINISHED", "CANCELLED", "CANCELLED_AND_NOTIFIED"))
+_ALL = ReturnWhen.ALL_COMPLETED
+_FIRST = ReturnWhen.FIRST_COMPLETED
+_EXC = ReturnWhen.FIRST_EXCEPTION
+
+
+def deadline_of(timeout: float | None) -> float | None:
+    """The monotonic deadline for ``timeout`` seconds (None: no deadline).
+
+    Raises:
+        ValueError: ``timeout`` is negative or not a number.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
+        raise ValueError(f"timeout must be None or a number >= 0, got {timeout!r}")
+    return time.monotonic() + timeout
+
+
+def is_done(w: BaseFuture) -> bool:
+    """`done()` with a lock-free fast path for the common kinds."""
+    t = type(w)
+    if t is ConcurrentFuture:
+        return w._future._state in _CF_DONE  # type: ignore[attr-defined]
+    if t is SyncFuture:
+        return True
+    return w.done()
+
+
+def _failed(f: Any) -> bool:
+    """True when a finished future (ours or a raw concurrent one) raised."""
+    return not f.cancelled() and f.exception() is not None
+
+
+def outcome(w: BaseFuture) -> tuple[BaseException | None, Any]:
+    """``(exception, value)`` of a finished future; cancellation is a `CancelledError`."""
+    t = type(w)
+    if t is ConcurrentFuture:
+        f = w._future  # type: ignore[attr-defined]
+        if f._state == "FINISHED":
+            return f._exception, f._result
+    elif t is SyncFuture:
+        return w._exception, w._result  # type: ignore[attr-defined]
+    try:
+        exc = w.exception(0)
+    except CancelledError as e:
+        return e, None
+    if exc is not None:
+        return exc, None
+    return None, w.result(0)
+
+
+def timeout_error(action: str, timeout: float | None, futures: list[BaseFuture]) -> TimeoutError:
+    """A `TimeoutError` saying how many of how many futures completed."""
+    finished = sum(1 for w in futures if is_done(w))
+    return TimeoutError(
+        f"{action} timed out after {timeout} s: {finished} of {len(futures)} futures completed"
+    )
+
+
+class _Collector:
+    """Counts completions of pending futures; wakes the waiter when it should."""
+
+    __slots__ = ("_count", "arrivals", "event", "failed", "stop_on_error", "target")
+
+    def __init__(self, target: int, stop_on_error: bool, track: bool):
+        self.event = threading.Event()
+        self._count = itertools.count(1)
+        self.target = target
+        self.stop_on_error = stop_on_error
+        self.failed = False
+        self.arrivals: deque[Any] | None = deque() if track else None
+
+    def hit(self, fut: Any) -> None:
+        if self.arrivals is not None:
+            self.arrivals.append(fut)
+        # next() on itertools.count is atomic under the GIL: no lock on the hot path.
+        if next(self._count) >= self.target:
+            self.event.set()
+        if self.stop_on_error and _failed(fut):
+            self.failed = True
+            self.event.set()
+
+
+def block_until(
+    futures: list[BaseFuture],
+    deadline: float | None,
+    return_when: ReturnWhen,
+    polling: Any,
+    reporter: Reporter | None,
+) -> bool:
+    """Block until ``return_when`` holds for ``futures`` or the deadline passes.
+
+    Returns:
+        True when the condition holds, False on timeout.
+
+    Raises:
+        RuntimeError: A pending asyncio future belongs to the loop of this thread.
+    """
+    stop_on_error = return_when is _EXC
+    pending_cf: list[Any] = []
+    pending_cb: list[BaseFuture] = []
+    pending_poll: list[BaseFuture] = []
+    finished = 0
+    for w in futures:
+        t = type(w)
+        if t is ConcurrentFuture:
+            f = w._future  # type: ignore[attr-defined]
+            if f._state not in _CF_DONE:
+                pending_cf.append(f)
+                continue
+            failed = stop_on_error and f._state == "FINISHED" and f._exception is not None
+        elif t is SyncFuture:
+            failed = stop_on_error and w._exception is not None  # type: ignore[attr-defined]
+        elif not w.done():
+            if not w.supports_done_callbacks:
+                pending_poll.append(w)
+            else:
+                if t is AsyncioFuture and w._on_loop_thread():  # type: ignore[attr-defined]
+                    raise RuntimeError(
+                        "cannot block on a pending asyncio future from its own event loop's "
+                        "thread (it would deadlock); use 'await async_wait(...)' instead"
+                    )
+                pending_cb.append(w)
+            continue
+        else:
+            failed = stop_on_error and _failed(w)
+        finished += 1
+        if failed or return_when is _FIRST:
+            if reporter is not None:
+                reporter.update(finished)
+            return True
+    n_pending = len(pending_cf) + len(pending_cb) + len(pending_poll)
+    if reporter is not None:
+        reporter.update(finished)
+    if n_pending == 0:
+        return True
+    needed = 1 if return_when is _FIRST else n_pending
+    collector = _Collector(
+        1 if reporter is not None else needed, stop_on_error, reporter is not None
+    )
+    hit = collector.hit
+    for f in pending_cf:
+        f.add_done_callback(hit)
+    for w in pending_cb:
+        w.add_done_callback(hit)
+    return _sleep(collector, needed, finished, deadline, polling, pending_poll, reporter)
+
+
+def _sleep(
+    collector: _Collector,
+    needed: int,
+    finished: int,
+    deadline: float | None,
+    polling: Any,
+    pending_poll: list[BaseFuture],
+    reporter: Reporter | None,
+) -> bool:
+    event = collector.event
+    strategy = polling_strategy(polling) if pending_poll else None
+    arrived = 0
+    while True:
+        wait_for = None if deadline is None else deadline - time.monotonic()
+        if wait_for is not None and wait_for <= 0:
+            return event.is_set() and reporter is None
+        if strategy is not None:
+            interval = strategy.get_next_interval()
+            wait_for = interval if wait_for is None else min(wait_for, interval)
+        fired = event.wait(wait_for)
+        if strategy is not None:
+            newly = [w for w in pending_poll if w.done()]
+            if newly:
+                strategy.record_completion()
+                pending_poll[:] = [w for w in pending_poll if w not in newly]
+                for w in newly:
+                    collector.hit(w)
+                fired = True
+            else:
+                strategy.record_no_completion()
+        if not fired:
+            continue
+        if reporter is None:
+            if event.is_set():
+                return True
+            continue
+        # Clear before draining: a completion arriving after the drain sets it again.
+        event.clear()
+        arrivals = collector.arrivals
+        assert arrivals is not None
+        while arrivals:
+            arrivals.popleft()
+            arrived += 1
+        reporter.update(finished + arrived)
+        if arrived >= needed or collector.failed:
+            return True
