@@ -67,7 +67,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 @pytest.fixture
 def pool() -> Iterator[ThreadPoolExecutor]:
     """A thread pool whose tasks are released at teardown at the latest."""
-    with ThreadPoolExecutor(max_workers=4) as ex:
+    with ThreadPoolExecutor(max_workers=32) as ex:
         yield ex
 
 

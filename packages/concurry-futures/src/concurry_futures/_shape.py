@@ -19,7 +19,7 @@ _SEQUENCES = (list, tuple, set, frozenset)
 
 def is_collection(obj: object) -> bool:
     """True for the containers wait/gather look into."""
-    return isinstance(obj, (_SEQUENCES | dict, Iterator))
+    return isinstance(obj, (*_SEQUENCES, dict, Iterator))
 
 
 class _Leaf:

@@ -1,0 +1,174 @@
+"""gather: result shapes, failures in input order, completion-order iteration, recurse."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import CancelledError, Future
+from typing import Any
+
+import pytest
+
+from concurry_futures import SyncFuture, gather
+
+from .conftest import GATE_TIMEOUT, Maker
+
+
+def _done(value: Any = None, exc: BaseException | None = None) -> Future[Any]:
+    f: Future[Any] = Future()
+    if exc is not None:
+        f.set_exception(exc)
+    else:
+        f.set_result(value)
+    return f
+
+
+def test_list_tuple_set_and_varargs_give_lists_in_input_order() -> None:
+    fs = [_done(i) for i in range(5)]
+    assert gather(fs) == [0, 1, 2, 3, 4]
+    assert gather(tuple(fs)) == [0, 1, 2, 3, 4]
+    assert sorted(gather(set(fs))) == [0, 1, 2, 3, 4]
+    assert gather(fs[0], fs[1], 7) == [0, 1, 7]
+    assert gather(iter(fs[:2])) == [0, 1]
+
+
+def test_dict_keeps_its_keys() -> None:
+    assert gather({"a": _done(1), "b": 2, "c": SyncFuture(3)}) == {"a": 1, "b": 2, "c": 3}
+
+
+def test_single_non_collection_gives_a_one_item_list() -> None:
+    assert gather(_done(5)) == [5]
+    assert gather(5) == [5]
+    assert gather([]) == [] and gather({}) == {}
+
+
+def test_results_in_input_order_when_completed_in_reverse(make: Maker) -> None:
+    jobs = [make(i) for i in range(5)]
+
+    def release_reversed() -> None:
+        for j in reversed(jobs):
+            j.release()
+            j.future.result(timeout=GATE_TIMEOUT)
+
+    threading.Thread(target=release_reversed).start()
+    assert gather([j.future for j in jobs], timeout=GATE_TIMEOUT) == [0, 1, 2, 3, 4]
+
+
+def test_first_failure_in_input_order_is_raised(make: Maker) -> None:
+    first, second = make(KeyError("first")), make(ValueError("second"))
+    ok = make(1)
+    # The later one in input order fails first in time.
+    second.release()
+    assert second.started.wait(GATE_TIMEOUT)
+    threading.Timer(0.1, lambda: (first.release(), ok.release())).start()
+    with pytest.raises(KeyError, match="first"):
+        gather([ok.future, first.future, second.future], timeout=GATE_TIMEOUT)
+
+
+def test_failure_is_raised_without_waiting_for_later_futures(make: Maker) -> None:
+    bad, never = make(ValueError("bad")), make("never")
+    bad.release()
+    t0 = time.monotonic()
+    with pytest.raises(ValueError, match="bad"):
+        gather([bad.future, never.future], timeout=GATE_TIMEOUT)
+    assert time.monotonic() - t0 < GATE_TIMEOUT / 2
+
+
+def test_return_exceptions_puts_them_in_their_slots() -> None:
+    err = RuntimeError("r")
+    cancelled: Future[Any] = Future()
+    cancelled.cancel()
+    out = gather([_done(1), _done(exc=err), cancelled], return_exceptions=True)
+    assert out[0] == 1 and out[1] is err and isinstance(out[2], CancelledError)
+    out_d = gather({"x": _done(exc=err)}, return_exceptions=True)
+    assert out_d == {"x": err}
+
+
+def test_cancelled_future_raises_cancelled_error() -> None:
+    cancelled: Future[Any] = Future()
+    cancelled.cancel()
+    with pytest.raises(CancelledError):
+        gather([_done(1), cancelled])
+
+
+def test_timeout_says_how_many_completed(make: Maker) -> None:
+    never = make(0)
+    with pytest.raises(
+        TimeoutError, match=r"gather timed out after 0.1 s: 1 of 2 futures completed"
+    ):
+        gather([_done(1), never.future], timeout=0.1)
+
+
+def test_iter_yields_in_completion_order(make: Maker) -> None:
+    jobs = [make(f"v{i}") for i in range(3)]
+    it = gather([j.future for j in jobs], iter=True, timeout=GATE_TIMEOUT)
+    order = [2, 0, 1]
+    got = []
+    for i in order:
+        jobs[i].release()
+        got.append(next(it))
+    assert got == [(2, "v2"), (0, "v0"), (1, "v1")]
+    assert list(it) == []
+
+
+def test_iter_yields_done_ones_first_and_dict_keys(make: Maker) -> None:
+    job = make("late")
+    it = gather({"a": job.future, "b": _done("early")}, iter=True, timeout=GATE_TIMEOUT)
+    assert next(it) == ("b", "early")
+    job.release()
+    assert next(it) == ("a", "late")
+
+
+def test_iter_failures_and_return_exceptions() -> None:
+    err = ValueError("v")
+    assert list(gather([_done(exc=err), _done(1)], iter=True, return_exceptions=True)) == [
+        (0, err),
+        (1, 1),
+    ]
+    it = gather([_done(1), _done(exc=err)], iter=True)
+    assert next(it) == (0, 1)
+    with pytest.raises(ValueError):
+        next(it)
+
+
+def test_iter_timeout(make: Maker) -> None:
+    never = make(0)
+    it = gather([_done(1), never.future], iter=True, timeout=0.1)
+    assert next(it) == (0, 1)
+    with pytest.raises(TimeoutError, match="1 of 2"):
+        next(it)
+
+
+def test_recurse_on_a_single_list_argument() -> None:
+    data = [_done(1), [_done(2), (_done(3), 4)], {"k": _done(5), "n": {"m": _done(6)}}]
+    assert gather(data, recurse=True) == [1, [2, (3, 4)], {"k": 5, "n": {"m": 6}}]
+
+
+def test_recurse_on_a_single_dict_argument() -> None:
+    data = {"a": [_done(1), _done(2)], "b": {"c": _done(3)}, "d": 4}
+    assert gather(data, recurse=True) == {"a": [1, 2], "b": {"c": 3}, "d": 4}
+
+
+def test_recurse_with_varargs_and_sets() -> None:
+    with pytest.raises(ValueError):
+        gather([_done(1)], {_done(2)}, recurse=True)
+    assert gather(_done(1), (_done(2),), recurse=True) == [1, (2,)]
+    assert gather({_done(7)}, recurse=True) == [7]
+
+
+def test_recurse_iter_keys_are_paths() -> None:
+    out = dict(gather({"a": [_done(1), _done(2)]}, recurse=True, iter=True))
+    assert out == {("a", 0): 1, ("a", 1): 2}
+
+
+def test_recurse_raises_failures_too() -> None:
+    with pytest.raises(KeyError):
+        gather([[_done(exc=KeyError())]], recurse=True)
+    assert gather([[_done(exc=KeyError("z"))]], recurse=True, return_exceptions=True)[0][
+        0
+    ].args == ("z",)
+
+
+def test_extra_futures_after_a_collection_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        gather({"a": 1}, 2)
