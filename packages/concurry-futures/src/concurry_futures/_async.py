@@ -128,8 +128,9 @@ async def async_wait(
     mode = ReturnWhen(return_when)
     polling_strategy(polling)
     deadline = deadline_of(timeout)
-    pairs = _prepare(parse(fs, futs, recurse).leaves, asyncio.get_running_loop())
-    reporter = make_reporter(progress, len(pairs), "Waiting")
+    leaves = parse(fs, futs, recurse).leaves
+    reporter = make_reporter(progress, len(leaves), "Waiting")
+    pairs = _prepare(leaves, asyncio.get_running_loop())
     try:
         ok = await _until(pairs, mode, deadline, reporter)
     except BaseException:
@@ -170,8 +171,8 @@ async def async_gather(
     polling_strategy(polling)
     deadline = deadline_of(timeout)
     shape = parse(fs, futs, recurse)
+    reporter = make_reporter(progress, len(shape.leaves), "Gathering")
     pairs = _prepare(shape.leaves, asyncio.get_running_loop())
-    reporter = make_reporter(progress, len(pairs), "Gathering")
     mode = ReturnWhen.ALL_COMPLETED if return_exceptions else ReturnWhen.FIRST_EXCEPTION
     try:
         if not await _until(pairs, mode, deadline, reporter):

@@ -1,0 +1,206 @@
+"""ProgressBar over tqdm, and the progress= argument of wait/gather."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+
+from concurry_futures import MissingPluginError, ProgressBar, gather, wait
+
+from .conftest import GATE_TIMEOUT, Maker
+
+
+def _out(buf: io.StringIO) -> str:
+    return buf.getvalue()
+
+
+def test_iterating_yields_the_items_and_counts_them() -> None:
+    buf = io.StringIO()
+    bar = ProgressBar(range(5), desc="Items", file=buf)
+    assert list(bar) == [0, 1, 2, 3, 4]
+    assert bar.n == 5 and bar.total == 5
+    text = _out(buf)
+    assert "Items" in text and "5/5" in text and "row" in text
+
+
+def test_update_set_total_set_description_close() -> None:
+    buf = io.StringIO()
+    bar = ProgressBar(total=10, unit="file", file=buf)
+    for _ in range(4):
+        bar.update()
+    bar.update(2)
+    bar.set_total(20)
+    bar.set_description("Copying")
+    bar.close()
+    bar.close()  # idempotent
+    assert bar.n == 6 and bar.total == 20
+    assert "Copying" in _out(buf) and "6/20" in _out(buf) and "file" in _out(buf)
+
+
+@pytest.mark.parametrize(
+    ("method", "rgb"), [("success", "76;175;80"), ("failure", "229;57;53"), ("stop", "158;158;158")]
+)
+def test_endings_colour_the_bar(method: str, rgb: str) -> None:
+    buf = io.StringIO()
+    bar = ProgressBar(total=2, file=buf)
+    bar.update(1)
+    getattr(bar, method)()
+    assert rgb in _out(buf) and "1/2" in _out(buf)
+
+
+def test_color_option_is_used() -> None:
+    buf = io.StringIO()
+    ProgressBar(total=1, color="#010203", file=buf).success()
+    with_color = io.StringIO()
+    bar = ProgressBar(total=1, color="#010203", file=with_color)
+    bar.update(1)
+    bar.close()
+    assert "1;2;3" in with_color.getvalue()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 0.5, True])
+def test_miniters_below_one_is_a_value_error(bad: Any) -> None:
+    with pytest.raises(ValueError, match="miniters must be >= 1"):
+        ProgressBar(total=1, miniters=bad)
+
+
+def test_unknown_style_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="style must be one of auto, std, notebook, ray"):
+        ProgressBar(total=1, style="fancy")
+
+
+def test_ray_style_without_the_plugin_names_the_extra() -> None:
+    from importlib.metadata import entry_points
+
+    if list(entry_points(group="concurry.progress_styles", name="ray")):
+        pytest.skip("a ray progress style is installed")
+    with pytest.raises(MissingPluginError, match=r"concurry\[ray\]"):
+        ProgressBar(total=1, style="ray")
+
+
+def test_disable_draws_nothing() -> None:
+    buf = io.StringIO()
+    bar = ProgressBar(range(3), disable=True, file=buf)
+    assert list(bar) == [0, 1, 2]
+    bar.success()
+    assert _out(buf) == ""
+
+
+def test_notebook_style_falls_back_to_text_when_widgets_are_disabled() -> None:
+    code = (
+        "import io, os; os.environ['CONCURRY_DISABLE_IPYWIDGETS'] = '1'\n"
+        "from concurry_futures import ProgressBar\n"
+        "b = ProgressBar(total=1, style='notebook', file=io.StringIO())\n"
+        "print(type(b._bar).__module__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "tqdm.std"
+
+
+def test_updates_are_batched_in_a_hot_loop() -> None:
+    buf = io.StringIO()
+    bar = ProgressBar(total=200_000, file=buf, mininterval=0)
+    calls = 0
+    inner = bar._bar.update
+
+    def counting(n: int = 1) -> Any:
+        nonlocal calls
+        calls += 1
+        return inner(n)
+
+    bar._bar.update = counting
+    for _ in range(200_000):
+        bar.update()
+    bar.close()
+    assert bar.n == 200_000
+    assert calls < 2_000, f"tqdm.update called {calls} times for 200k updates"
+
+
+def test_bar_does_not_slow_a_hot_loop_much() -> None:
+    n = 200_000
+    items = list(range(n))
+
+    def plain() -> float:
+        t0 = time.perf_counter()
+        for _ in items:
+            pass
+        return time.perf_counter() - t0
+
+    def barred() -> float:
+        t0 = time.perf_counter()
+        for _ in ProgressBar(items, file=io.StringIO()):
+            pass
+        return time.perf_counter() - t0
+
+    base = min(plain() for _ in range(3))
+    ours = min(barred() for _ in range(3))
+    assert ours < base * 30 + 0.2, f"bar loop {ours:.3f}s vs plain {base:.3f}s"
+
+
+def test_wait_progress_true_and_dict(capsys: pytest.CaptureFixture[str]) -> None:
+    done, _ = wait([1, 2, 3], progress=True)
+    assert len(done) == 3
+    err = capsys.readouterr().err
+    assert "3/3" in err
+    buf = io.StringIO()
+    gather([1, 2], progress={"desc": "Mine", "file": buf})
+    assert "Mine" in _out(buf) and "2/2" in _out(buf)
+
+
+def test_progress_callable_sees_every_completion(make: Maker) -> None:
+    jobs = [make(i) for i in range(4)]
+    seen: list[tuple[int, int, float]] = []
+    first_report = threading.Event()
+
+    def report(c: int, t: int, e: float) -> None:
+        seen.append((c, t, e))
+        first_report.set()
+
+    def release_one_by_one() -> None:
+        assert first_report.wait(GATE_TIMEOUT)
+        for j in jobs:
+            j.release()
+            j.future.result(timeout=GATE_TIMEOUT)
+
+    threading.Thread(target=release_one_by_one).start()
+    gather([_done_future(), *[j.future for j in jobs]], progress=report, timeout=GATE_TIMEOUT)
+    counts = [c for c, _, _ in seen]
+    assert counts == sorted(counts) and counts[-1] == 5
+    assert counts[0] == 1  # the already-done one is reported first
+    assert all(t == 5 for _, t, _ in seen) and all(e >= 0 for _, _, e in seen)
+
+
+def _done_future() -> Future[int]:
+    f: Future[int] = Future()
+    f.set_result(0)
+    return f
+
+
+def test_progress_bar_instance_and_failure_colour(make: Maker) -> None:
+    buf = io.StringIO()
+    bar = ProgressBar(file=buf)
+    bad = make(ValueError("x"))
+    bad.release()
+    with pytest.raises(ValueError):
+        gather([bad.future], progress=bar)
+    assert "229;57;53" in _out(buf)
+
+
+@pytest.mark.parametrize("bad", [3, "yes", 1.5, object()])
+def test_bad_progress_is_a_value_error(bad: Any) -> None:
+    with pytest.raises(ValueError, match="progress must be None, a bool, a dict"):
+        wait([1], progress=bad)
+
+
+def test_progress_iter_mode() -> None:
+    seen: list[int] = []
+    out = list(gather([1, 2, 3], iter=True, progress=lambda c, t, e: seen.append(c)))
+    assert len(out) == 3 and seen == [1, 2, 3]
