@@ -57,6 +57,7 @@ def adapt(fn: Callable[..., Any], value_name: str, field: str) -> Caller:
         p for p in params if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
     ]
 
+    taken: str | None
     if value_name in keywordable:
         by_keyword, taken = True, value_name
     elif positional or var_pos:

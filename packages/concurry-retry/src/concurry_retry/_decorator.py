@@ -67,8 +67,19 @@ def retry(config: RetryConfig | None = None, /, **fields: Any) -> Callable[[F], 
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 return fn(*args, **kwargs)
 
+        elif not cfg._validators:
+            # The hot path: one clock read and a try block; the retry
+            # machinery is only built after a failure.
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                start = monotonic()
+                try:
+                    return fn(*args, **kwargs)
+                except Exception as err:
+                    exc = err
+                run = RetryRun(cfg, start, name, args, kwargs)
+                return _continue(fn, args, kwargs, cfg, run, exc, None)
+
         else:
-            validate = bool(cfg._validators)
 
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 start = monotonic()
@@ -76,17 +87,14 @@ def retry(config: RetryConfig | None = None, /, **fields: Any) -> Callable[[F], 
                     result = fn(*args, **kwargs)
                 except Exception as err:
                     exc: Exception | None = err
+                    result = None
                 else:
-                    if not validate:
-                        return result
                     exc = None
                 run = RetryRun(cfg, start, name, args, kwargs)
-                return _continue(
-                    fn, args, kwargs, cfg, run, exc, None if exc is not None else result
-                )
+                return _continue(fn, args, kwargs, cfg, run, exc, result)
 
         functools.update_wrapper(wrapper, fn)
-        wrapper.retry_config = cfg  # type: ignore[attr-defined]
+        wrapper.retry_config = cfg  # type: ignore[attr-defined,union-attr]
         return wrapper  # type: ignore[return-value]
 
     return decorate

@@ -61,16 +61,21 @@ def execute_with_retry(
     if cfg._passthrough:
         return fn(*args, **kwargs)
     start = monotonic()
-    try:
-        result = fn(*args, **kwargs)
-    except Exception as err:
-        exc: Exception | None = err
+    exc: Exception | None
+    if not cfg._validators:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as err:
+            exc = err
+        result = None
     else:
-        if not cfg._validators:
-            return result
-        exc = None
+        try:
+            result = fn(*args, **kwargs)
+            exc = None
+        except Exception as err:
+            exc, result = err, None
     run = RetryRun(cfg, start, method_name, args, kwargs, worker_class, fn)
-    return _continue(fn, args, kwargs, cfg, run, exc, result if exc is None else None)
+    return _continue(fn, args, kwargs, cfg, run, exc, result)
 
 
 def _continue(

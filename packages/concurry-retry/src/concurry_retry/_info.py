@@ -82,22 +82,29 @@ class RetryInfo:
         )
 
 
-def _logger() -> Any:
-    import logging  # first retry only
+_cached_logger: Any = None
 
-    logger = logging.getLogger(LOGGER_NAME)
-    if not logger.handlers:
+# Standard logging levels, so that the success path never imports ``logging``.
+_DEBUG = 10
+_WARNING = 30
+
+
+def _logger() -> Any:
+    global _cached_logger
+    if _cached_logger is None:
+        import logging  # first retry only
+
+        logger = logging.getLogger(LOGGER_NAME)
         # Library etiquette: silent unless the application configures logging.
         logger.addHandler(logging.NullHandler())
-    return logger
+        _cached_logger = logger
+    return _cached_logger
 
 
 def log_retry(info: RetryInfo) -> None:
     """DEBUG line before each wait, on the ``concurry_retry`` logger."""
-    import logging
-
     logger = _logger()
-    if logger.isEnabledFor(logging.DEBUG):
+    if logger.isEnabledFor(_DEBUG):
         logger.debug(
             "retrying %s in %.3fs (attempt %d/%d failed: %s)",
             info.method_name,
@@ -110,10 +117,8 @@ def log_retry(info: RetryInfo) -> None:
 
 def log_giving_up(info: RetryInfo) -> None:
     """WARNING line when retries are exhausted, on the ``concurry_retry`` logger."""
-    import logging
-
     logger = _logger()
-    if logger.isEnabledFor(logging.WARNING):
+    if logger.isEnabledFor(_WARNING):
         logger.warning(
             "giving up on %s after %d attempts in %.3fs: %s",
             info.method_name,
