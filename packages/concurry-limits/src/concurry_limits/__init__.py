@@ -6,8 +6,6 @@ machines (Redis). Standard library only; ``concurry-limits[redis]`` for Redis.
 
 from __future__ import annotations
 
-from typing import Any
-
 from concurry_limits._acquisition import Acquisition, LimitSetAcquisition
 from concurry_limits._backends._base import Backend, register_backend
 from concurry_limits._config import LimitDefaults, limit_defaults
@@ -52,6 +50,10 @@ __all__ = [
     "limited",
     "register_backend",
 ]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _LAZY = {
     "InProcessBackend": "concurry_limits._backends._inprocess",

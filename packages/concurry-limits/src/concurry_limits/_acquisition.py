@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from concurry_limits._errors import LimitUsageError, LimitValidationError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from concurry_limits._limit_set import LimitSet
     from concurry_limits._limits import Limit
     from concurry_limits._plan import Plan
 
 __all__ = ["Acquisition", "LimitSetAcquisition"]
+
+_NUMBERS = (int, float)
 
 
 class Acquisition:
@@ -51,22 +55,23 @@ class LimitSetAcquisition:
         successful: False only for a failed :meth:`LimitSet.try_acquire`.
     """
 
-    __slots__ = ("_config", "_plan", "_released", "_set", "_usage", "successful")
+    __slots__ = ("_config", "_plan", "_released", "_set", "_usage")
 
-    def __init__(self, limit_set: LimitSet, plan: Plan, successful: bool = True) -> None:
+    successful: bool = True
+
+    def __init__(self, limit_set: LimitSet, plan: Plan) -> None:
         self._set = limit_set
         self._plan = plan
-        self.successful = successful
-        self._usage: dict[str, float] | None = None
-        self._released = not successful
-        self._config: dict[str, Any] | None = None
+        self._released = False
 
     @property
     def config(self) -> dict[str, Any]:
         """A copy of the LimitSet's ``config`` (e.g. which API key this set stands for)."""
-        if self._config is None:
-            self._config = dict(self._set._config)
-        return self._config
+        try:
+            return self._config
+        except AttributeError:
+            self._config: dict[str, Any] = dict(self._set._config)
+            return self._config
 
     @property
     def limit_set(self) -> LimitSet:
@@ -81,7 +86,7 @@ class LimitSetAcquisition:
     @property
     def usage(self) -> dict[str, float]:
         """The usage reported so far, per key."""
-        return dict(self._usage or {})
+        return dict(getattr(self, "_usage", None) or {})
 
     @property
     def released(self) -> bool:
@@ -91,7 +96,7 @@ class LimitSetAcquisition:
     @property
     def acquisitions(self) -> dict[str, Acquisition]:
         """Per-key :class:`Acquisition` records."""
-        usage = self._usage or {}
+        usage = getattr(self, "_usage", None) or {}
         by_key = self._set._by_key
         return {k: Acquisition(by_key[k], n, usage.get(k)) for k, n in self.requested.items()}
 
@@ -111,32 +116,40 @@ class LimitSetAcquisition:
             what = "released" if self.successful else "failed"
             raise LimitUsageError(f"cannot update a {what} acquisition")
         items = dict(usage or {}, **more)
-        plan = self._plan
+        updatable = self._plan.updatable
         for key, used in items.items():
-            if key not in self._set._by_key:
-                continue
-            if isinstance(used, bool) or not isinstance(used, int | float) or not used >= 0:
-                raise LimitValidationError(f"usage for {key!r} must be a number >= 0, got {used!r}")
-            if key in plan.resources_keys:
-                raise LimitValidationError(
-                    f"usage for resource {key!r} cannot be updated; it is returned on release"
-                )
-            if key not in plan.amounts:
-                if self._set._by_key[key].unbounded:
-                    continue
-                raise LimitValidationError(f"usage given for {key!r}, which was not acquired")
-            if key in plan.implicit and used != 1:
-                raise LimitValidationError(
-                    f"usage for {key!r} must be 1 unless more was requested, got {used!r}"
-                )
-            if used > plan.amounts[key]:
-                raise LimitValidationError(
-                    f"usage for {key!r} must be <= the {plan.amounts[key]:g} acquired, got {used!r}"
-                )
-        if self._usage is None:
-            self._usage = items
+            n = updatable.get(key)
+            if n is None or used.__class__ not in _NUMBERS or not 0 <= used <= n:
+                self._check(key, used)
+        current = getattr(self, "_usage", None)
+        if current is None:
+            self._usage: dict[str, float] = items
         else:
-            self._usage.update(items)
+            current.update(items)
+
+    def _check(self, key: str, used: Any) -> None:
+        """Validate one usage that is not an in-range number for an explicit rate key."""
+        if key not in self._set._by_key:
+            return
+        plan = self._plan
+        if isinstance(used, bool) or not isinstance(used, int | float) or not used >= 0:
+            raise LimitValidationError(f"usage for {key!r} must be a number >= 0, got {used!r}")
+        if key in plan.resources_keys:
+            raise LimitValidationError(
+                f"usage for resource {key!r} cannot be updated; it is returned on release"
+            )
+        if key not in plan.amounts:
+            if self._set._by_key[key].unbounded:
+                return
+            raise LimitValidationError(f"usage given for {key!r}, which was not acquired")
+        if key in plan.implicit and used != 1:
+            raise LimitValidationError(
+                f"usage for {key!r} must be 1 unless more was requested, got {used!r}"
+            )
+        if used > plan.amounts[key]:
+            raise LimitValidationError(
+                f"usage for {key!r} must be <= the {plan.amounts[key]:g} acquired, got {used!r}"
+            )
 
     def _finish(self) -> tuple[str, ...]:
         """Release everything; return the keys that should have been updated."""
@@ -144,7 +157,7 @@ class LimitSetAcquisition:
             return ()
         self._released = True
         plan = self._plan
-        usage = self._usage
+        usage = getattr(self, "_usage", None)
         gives = plan.resources
         if plan.refundable and usage:
             extra = [
@@ -178,6 +191,9 @@ class LimitSetAcquisition:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._plan.simple:
+            self._released = True  # nothing to give back, nothing to check
+            return
         if exc_type is None:
             self.release()
         else:
@@ -196,6 +212,25 @@ class LimitSetAcquisition:
         return f"LimitSetAcquisition({state}, requested={self.requested})"
 
 
+class FailedAcquisition(LimitSetAcquisition):
+    """What a failed :meth:`LimitSet.try_acquire` returns: holds nothing."""
+
+    __slots__ = ()
+
+    successful = False
+
+    def __init__(self, limit_set: LimitSet, plan: Plan) -> None:
+        self._set = limit_set
+        self._plan = plan
+        self._released = True
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "LimitSetAcquisition(failed)"
+
+
 class EmptyAcquisition(LimitSetAcquisition):
     """The constant acquisition of a set with nothing to take: no state, no locks."""
 
@@ -203,6 +238,30 @@ class EmptyAcquisition(LimitSetAcquisition):
 
     def update(self, usage: Mapping[str, float] | None = None, **more: float) -> None:
         """Nothing to record."""
+
+    def _check(self, key: str, used: Any) -> None:
+        """Validate one usage that is not an in-range number for an explicit rate key."""
+        if key not in self._set._by_key:
+            return
+        plan = self._plan
+        if isinstance(used, bool) or not isinstance(used, int | float) or not used >= 0:
+            raise LimitValidationError(f"usage for {key!r} must be a number >= 0, got {used!r}")
+        if key in plan.resources_keys:
+            raise LimitValidationError(
+                f"usage for resource {key!r} cannot be updated; it is returned on release"
+            )
+        if key not in plan.amounts:
+            if self._set._by_key[key].unbounded:
+                return
+            raise LimitValidationError(f"usage given for {key!r}, which was not acquired")
+        if key in plan.implicit and used != 1:
+            raise LimitValidationError(
+                f"usage for {key!r} must be 1 unless more was requested, got {used!r}"
+            )
+        if used > plan.amounts[key]:
+            raise LimitValidationError(
+                f"usage for {key!r} must be <= the {plan.amounts[key]:g} acquired, got {used!r}"
+            )
 
     def _finish(self) -> tuple[str, ...]:
         return ()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from concurry_limits._acquisition import LimitSetAcquisition
 from concurry_limits._errors import LimitValidationError
 from concurry_limits._limit_set import LimitSet
 
 __all__ = ["LimitPool"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _BALANCING = {
     "roundrobin": "round_robin",

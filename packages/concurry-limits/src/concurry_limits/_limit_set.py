@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from time import monotonic
-from typing import Any
 
-from concurry_limits._acquisition import EmptyAcquisition, LimitSetAcquisition
+from concurry_limits._acquisition import (
+    EmptyAcquisition,
+    FailedAcquisition,
+    LimitSetAcquisition,
+)
 from concurry_limits._backends._base import Backend, Store, resolve_backend
 from concurry_limits._errors import LimitTimeoutError, LimitValidationError
 from concurry_limits._limits import Limit, RateLimit
 from concurry_limits._plan import Plan, build_plan
 
 __all__ = ["LimitSet"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _MODES = {
     "sync": "sync",
@@ -46,6 +53,10 @@ def _check_timeout(timeout: Any) -> None:
 
 def _deadline(timeout: float | None) -> float | None:
     return None if timeout is None else monotonic() + timeout
+
+
+def _granted() -> float:
+    return 0.0
 
 
 class LimitSet:
@@ -117,11 +128,15 @@ class LimitSet:
     def _setup(self, store: Store | None) -> None:
         self._warned: set[str] = set()
         self._plans: dict[Any, Plan] = {}
-        self._default = build_plan(self._bounded, None)
-        self._empty = EmptyAcquisition(self, self._default) if not self._default.entries else None
         if store is None and self._bounded:
             store = self._backend.create_store(self._bounded)
         self._store = store  # type: ignore[assignment]
+        self._default = self._compiled(build_plan(self._bounded, None))
+        self._empty = EmptyAcquisition(self, self._default) if not self._default.entries else None
+
+    def _compiled(self, plan: Plan) -> Plan:
+        plan.try_take = self._store.compile(plan.entries) if plan.entries else _granted
+        return plan
 
     # -- container protocol -------------------------------------------------
 
@@ -204,7 +219,7 @@ class LimitSet:
                     key,
                     list(self._by_key),
                 )
-        plan = build_plan(self._bounded, requested)
+        plan = self._compiled(build_plan(self._bounded, requested))
         if cache_key is not None:
             if len(self._plans) >= _PLAN_CACHE_SIZE:
                 self._plans.clear()
@@ -231,28 +246,34 @@ class LimitSet:
         """
         if timeout is not None:
             _check_timeout(timeout)
-        if self._empty is not None and requested is None:
-            return self._empty
-        plan = self._default if requested is None else self._plan(requested)
-        entries = plan.entries
-        if not entries:
-            return self._empty or LimitSetAcquisition(self, plan)
-        store = self._store
-        if not store.try_take(entries):
+        if requested is None:
+            if self._empty is not None:
+                return self._empty
+            plan = self._default
+        else:
+            plan = self._plan(requested)
+            if not plan.entries:
+                return self._empty or LimitSetAcquisition(self, plan)
+        if not plan.try_take():
             return LimitSetAcquisition(self, plan)
         deadline = _deadline(timeout)
-        if (deadline is None or timeout) and store.take(entries, deadline):
+        if (deadline is None or timeout) and self._store.take(plan.entries, deadline):
             return LimitSetAcquisition(self, plan)
         raise LimitTimeoutError(self._timeout_message(plan, timeout))
 
     def try_acquire(self, requested: Mapping[str, float] | None = None) -> LimitSetAcquisition:
         """One attempt, never waiting; check ``.successful`` on the result."""
-        if self._empty is not None and requested is None:
-            return self._empty
-        plan = self._default if requested is None else self._plan(requested)
-        if not plan.entries:
-            return self._empty or LimitSetAcquisition(self, plan)
-        return LimitSetAcquisition(self, plan, not self._store.try_take(plan.entries))
+        if requested is None:
+            if self._empty is not None:
+                return self._empty
+            plan = self._default
+        else:
+            plan = self._plan(requested)
+            if not plan.entries:
+                return self._empty or LimitSetAcquisition(self, plan)
+        if not plan.try_take():
+            return LimitSetAcquisition(self, plan)
+        return FailedAcquisition(self, plan)
 
     def async_acquire(
         self, requested: Mapping[str, float] | None = None, timeout: float | None = None
@@ -269,17 +290,18 @@ class LimitSet:
     ) -> LimitSetAcquisition:
         if timeout is not None:
             _check_timeout(timeout)
-        if self._empty is not None and requested is None:
-            return self._empty
-        plan = self._default if requested is None else self._plan(requested)
-        entries = plan.entries
-        if not entries:
-            return self._empty or LimitSetAcquisition(self, plan)
-        store = self._store
-        if not store.try_take(entries):
+        if requested is None:
+            if self._empty is not None:
+                return self._empty
+            plan = self._default
+        else:
+            plan = self._plan(requested)
+            if not plan.entries:
+                return self._empty or LimitSetAcquisition(self, plan)
+        if not plan.try_take():
             return LimitSetAcquisition(self, plan)
         deadline = _deadline(timeout)
-        if (deadline is None or timeout) and await store.async_take(entries, deadline):
+        if (deadline is None or timeout) and await self._store.async_take(plan.entries, deadline):
             return LimitSetAcquisition(self, plan)
         raise LimitTimeoutError(self._timeout_message(plan, timeout))
 

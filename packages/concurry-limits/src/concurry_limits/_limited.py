@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
 
 from concurry_limits._acquisition import LimitSetAcquisition
 from concurry_limits._errors import LimitUsageError, LimitValidationError
@@ -14,10 +13,14 @@ from concurry_limits._limits import Limit
 
 __all__ = ["limited"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-_CO_COROUTINE = 0x80
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
-Requested = Mapping[str, float] | Callable[..., Mapping[str, float]] | None
+    F = TypeVar("F", bound=Callable[..., Any])
+    Requested = Mapping[str, float] | Callable[..., Mapping[str, float]] | None
+
+_CO_COROUTINE = 0x80
 
 
 def _full_usage(acq: LimitSetAcquisition) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from concurry_limits._config import limit_defaults
 from concurry_limits._enums import RateLimitAlgorithm, RateWindow
 from concurry_limits._errors import LimitValidationError
 
 __all__ = ["CallLimit", "Limit", "RateLimit", "ResourceLimit"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _UNSET: Any = object()
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from concurry_limits._algorithms import algorithm_of
 from concurry_limits._errors import LimitValidationError
 from concurry_limits._limits import CallLimit, Limit, RateLimit, ResourceLimit
 
 __all__ = ["Plan", "build_plan"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Plan:
@@ -23,6 +26,9 @@ class Plan:
         "refundable",
         "resources",
         "resources_keys",
+        "simple",
+        "try_take",
+        "updatable",
     )
 
     def __init__(self) -> None:
@@ -33,6 +39,9 @@ class Plan:
         self.needs_update: tuple[str, ...] = ()
         self.amounts: dict[str, float] = {}
         self.implicit: frozenset[str] = frozenset()
+        self.updatable: dict[str, float] = {}  # explicit rate keys -> amount
+        self.simple = True  # nothing to do on release
+        self.try_take: Any = None  # set by the LimitSet: store.compile(entries)
 
 
 def _check_amount(limit: Limit, n: Any) -> float:
@@ -102,4 +111,6 @@ def build_plan(bounded: tuple[Limit, ...], requested: Mapping[str, Any] | None) 
     plan.needs_update = tuple(needs_update)
     plan.amounts = amounts
     plan.implicit = frozenset(implicit)
+    plan.updatable = {k: amounts[k] for k in needs_update}
+    plan.simple = not (resources or needs_update)
     return plan

@@ -35,43 +35,41 @@ def init(capacity: float, window: float, entries: int = DEFAULT_ENTRIES) -> list
     return [capacity, window, float(slots), 0.0, 0.0, 0.0] + [0.0] * (2 * slots)
 
 
-def _expire(s: State, now: float) -> tuple[int, int, float]:
-    cutoff = now - s[1]
-    ring = int(s[2])
-    head = int(s[3])
-    size = int(s[4])
-    total = s[5]
-    while size and s[_HDR + 2 * head] <= cutoff:
-        total -= s[_HDR + 2 * head + 1]
-        head = head + 1 if head + 1 < ring else 0
-        size -= 1
-    if not size:
-        total = 0.0
-    return head, size, total
-
-
 def take(s: State, n: float, now: float) -> float:
     """Log ``n`` at ``now``: 0.0 when granted, else when enough old grants expire."""
-    head, size, total = _expire(s, now)
-    ring = int(s[2])
+    size = int(s[4])
+    head = int(s[3])
+    total = s[5]
+    if size:
+        cutoff = now - s[1]
+        i = _HDR + 2 * head
+        if s[i] <= cutoff:
+            ring = int(s[2])
+            while size and s[i] <= cutoff:
+                total -= s[i + 1]
+                head = head + 1 if head + 1 < ring else 0
+                size -= 1
+                i = _HDR + 2 * head
+            if not size:
+                total = 0.0
+            s[3] = float(head)
+            s[4] = float(size)
+            s[5] = total
     if total + n <= s[0]:
+        ring = int(s[2])
         if size < ring:
             i = _HDR + 2 * ((head + size) % ring)
             s[i + 1] = n
-            size += 1
+            s[4] = float(size + 1)
         else:
             i = _HDR + 2 * ((head + size - 1) % ring)
             s[i + 1] += n
         s[i] = now
-        s[3] = float(head)
-        s[4] = float(size)
         s[5] = total + n
         return 0.0
-    s[3] = float(head)
-    s[4] = float(size)
-    s[5] = total
     need = total + n - s[0]
     acc = 0.0
+    ring = int(s[2])
     i = head
     for _ in range(size):
         acc += s[_HDR + 2 * i + 1]

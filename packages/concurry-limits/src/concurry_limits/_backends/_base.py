@@ -11,12 +11,15 @@ limit by its position in the set. The algorithms themselves live in
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from concurry_limits._errors import LimitValidationError
 from concurry_limits._limits import Limit
 
 __all__ = ["Backend", "Store", "attempt", "register_backend", "resolve_backend"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Entries = tuple[tuple[int, float], ...]
 
@@ -53,6 +56,11 @@ class Store:
     def try_take(self, entries: Entries) -> float:
         """One all-or-nothing attempt: 0.0 when granted, else a retry time (store clock)."""
         raise NotImplementedError
+
+    def compile(self, entries: Entries) -> Callable[[], float]:
+        """A zero-argument :meth:`try_take` for fixed ``entries`` (stores may specialise it)."""
+        try_take = self.try_take
+        return lambda: try_take(entries)
 
     def take(self, entries: Entries, deadline: float | None) -> bool:
         """Block until granted (True) or ``deadline`` (``time.monotonic``) passes (False)."""

@@ -8,15 +8,18 @@ async waits await a future woken by a timer at that moment or by a release.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from time import monotonic
-from typing import Any
 
 from concurry_limits._algorithms import algorithm_of, initial_state
 from concurry_limits._backends._base import Backend, Entries, Store
 from concurry_limits._limits import Limit
 
 __all__ = ["InProcessBackend", "InProcessStore"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _INF = float("inf")
 
@@ -66,6 +69,28 @@ class InProcessStore(Store):
     def try_take(self, entries: Entries) -> float:
         with self._lock:
             return self._attempt(entries, monotonic())
+
+    def compile(self, entries: Entries) -> Callable[[], float]:
+        if type(self) is not InProcessStore:
+            return super().compile(entries)
+        lock = self._lock
+        if len(entries) == 1:
+            ((i, n),) = entries
+            take = self._takes[i]
+            state = self._states[i]
+
+            def one() -> float:
+                with lock:
+                    return take(state, n, monotonic())
+
+            return one
+        attempt = self._attempt
+
+        def many() -> float:
+            with lock:
+                return attempt(entries, monotonic())
+
+        return many
 
     def _delay(self, r: float, now: float, deadline: float | None, tries: int) -> float:
         delay = r - now

@@ -32,7 +32,6 @@ import os
 import threading
 import weakref
 from array import array
-from typing import Any
 
 from concurry_limits._algorithms import initial_state
 from concurry_limits._backends._base import Backend
@@ -46,6 +45,10 @@ except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
 __all__ = ["MultiprocessBackend", "SharedStore"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _LIVE: weakref.WeakSet[SharedStore] = weakref.WeakSet()
 

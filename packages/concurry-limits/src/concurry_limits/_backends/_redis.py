@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
 
 from concurry_limits._algorithms import _sliding_window, algorithm_of, initial_state
 from concurry_limits._backends._base import Backend, Entries, Store, attempt
@@ -30,6 +29,10 @@ from concurry_limits._errors import LimitBackendError
 from concurry_limits._limits import Limit, RateLimit
 
 __all__ = ["RedisBackend", "RedisStore"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _CAS = """
 local n = #KEYS
