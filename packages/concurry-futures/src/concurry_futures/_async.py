@@ -56,7 +56,7 @@ async def _until(
 ) -> bool:
     """Suspend until ``mode`` holds for ``pairs``; False on timeout."""
     stop_on_error = mode is ReturnWhen.FIRST_EXCEPTION
-    pending: list[_Pair] = []
+    pending: list[tuple[BaseFuture, asyncio.Future[Any]]] = []
     finished = 0
     for w, lf in pairs:
         if lf is None or lf.done():

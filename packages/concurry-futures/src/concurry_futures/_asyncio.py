@@ -149,11 +149,3 @@ class AsyncioFuture(BaseFuture):
             fn(self)
             return
         self._call(self._future.add_done_callback, lambda _: fn(self))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, AsyncioFuture):
-            return self._future is other._future
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._future)

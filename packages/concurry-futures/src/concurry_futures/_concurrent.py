@@ -16,7 +16,7 @@ class ConcurrentFuture(BaseFuture):
 
     Every call goes straight to the wrapped future, so `running` and `cancel`
     reflect it exactly, and creating one is as cheap as a one-slot object.
-    Two wrappers of the same future compare equal and hash alike.
+    Like the wrapped future, a wrapper compares and hashes by identity.
 
     Args:
         future: The `concurrent.futures.Future` to view.
@@ -72,11 +72,3 @@ class ConcurrentFuture(BaseFuture):
     def add_done_callback(self, fn: Callable[[BaseFuture], Any]) -> None:
         """Call ``fn(self)`` when the wrapped future completes (at once if it has)."""
         self._future.add_done_callback(lambda _: fn(self))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, ConcurrentFuture):
-            return self._future is other._future
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._future)

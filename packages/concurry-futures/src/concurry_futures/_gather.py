@@ -97,6 +97,12 @@ def _collect(
     values: list[Any] = []
     append = values.append
     for w in futures:
+        if type(w) is ConcurrentFuture:
+            f = w._future  # type: ignore[attr-defined]
+            # Lock-free read of a finished concurrent future (see _waiter._CF_DONE).
+            if f._state == "FINISHED" and f._exception is None:
+                append(f._result)
+                continue
         # A pending one here means a later future failed: everything before that
         # failure must finish to know which failure comes first in input order.
         if not is_done(w) and not block_until(

@@ -39,11 +39,10 @@ def _in_notebook() -> bool:
 def _widgets_allowed() -> bool:
     if os.environ.get("CONCURRY_DISABLE_IPYWIDGETS", "").strip().lower() in ("1", "true", "yes"):
         return False
-    try:
-        import ipywidgets  # noqa: F401
-    except Exception:
-        return False
-    return True
+    from importlib.util import find_spec
+
+    # ipywidgets is optional: tqdm.notebook needs it, this package does not.
+    return find_spec("ipywidgets") is not None
 
 
 def _bar_class(style: str) -> Any:
@@ -115,7 +114,7 @@ class ProgressBar:
         self._iterable = iterable
         self._miniters = int(miniters)
         self._batch = self._miniters
-        self._pending = 0
+        self._pending: int | float = 0
         self._last_flush = time.monotonic()
         self._closed = False
         self._bar: Any = None

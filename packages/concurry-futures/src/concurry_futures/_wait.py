@@ -5,18 +5,21 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
+from ._asyncio import AsyncioFuture
 from ._base import BaseFuture
 from ._concurrent import ConcurrentFuture
 from ._constants import ALL_COMPLETED, ReturnWhen
 from ._polling import PollingAlgorithm, polling_strategy
 from ._reporter import make_reporter
 from ._shape import parse
+from ._sync import SyncFuture
 from ._waiter import block_until, deadline_of, is_done, outcome, timeout_error
 from ._wrap import wrap_future
 
 __all__ = ["wait", "wrap_all"]
 
 _new = object.__new__
+_OURS = frozenset((ConcurrentFuture, SyncFuture, AsyncioFuture))
 
 
 def wrap_all(items: list[Any]) -> list[BaseFuture]:
@@ -24,12 +27,14 @@ def wrap_all(items: list[Any]) -> list[BaseFuture]:
     out: list[BaseFuture] = []
     append = out.append
     for x in items:
-        if isinstance(x, BaseFuture):
-            append(x)
-        elif type(x) is Future:
+        t = type(x)
+        # Exact type checks first: isinstance against an ABC costs more than the wrapper.
+        if t is Future:
             w = _new(ConcurrentFuture)
             w._future = x
             append(w)
+        elif t in _OURS or isinstance(x, BaseFuture):
+            append(x)
         else:
             append(wrap_future(x))
     return out
@@ -93,10 +98,14 @@ def wait(
         if reporter is not None:
             reporter.close("failure")
         raise timeout_error("wait", timeout, futures)
-    done: set[BaseFuture] = set()
+    done: set[BaseFuture]
     not_done: set[BaseFuture] = set()
-    for w in futures:
-        (done if is_done(w) else not_done).add(w)
+    if mode is ReturnWhen.ALL_COMPLETED:
+        done = set(futures)
+    else:
+        done = set()
+        for w in futures:
+            (done if is_done(w) else not_done).add(w)
     if reporter is not None:
         failed = mode is ReturnWhen.FIRST_EXCEPTION and any(outcome(w)[0] is not None for w in done)
         reporter.close("failure" if failed else "success")
