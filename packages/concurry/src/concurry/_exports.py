@@ -27,6 +27,21 @@ EXPORTS: dict[str, str] = {
     "ProgressBar": "concurry_futures",
     "Timer": "concurry_futures",
     "TimerError": "concurry_futures",
+    # concurry-limits
+    "Limit": "concurry_limits",
+    "RateLimit": "concurry_limits",
+    "CallLimit": "concurry_limits",
+    "ResourceLimit": "concurry_limits",
+    "LimitSet": "concurry_limits",
+    "LimitPool": "concurry_limits",
+    "Acquisition": "concurry_limits",
+    "LimitSetAcquisition": "concurry_limits",
+    "RateLimitAlgorithm": "concurry_limits",
+    "RateWindow": "concurry_limits",
+    # concurry-retry
+    "RetryConfig": "concurry_retry",
+    "RetryAlgorithm": "concurry_retry",
+    "RetryValidationError": "concurry_retry",
 }
 
 
