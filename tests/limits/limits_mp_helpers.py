@@ -1,0 +1,68 @@
+"""Process targets for the multiprocess tests (importable by name in spawn children)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from concurry_limits import LimitSet
+
+
+def hold_until(ls: LimitSet, held: Any, release: Any) -> None:
+    """Hold one unit of every default limit until ``release`` is set."""
+    acq = ls.acquire(timeout=30)
+    held.set()
+    release.wait(30)
+    acq.release()
+
+
+def spend(ls: LimitSet, key: str, amount: float, used: float, done: Any) -> None:
+    """Acquire ``amount`` of ``key`` and report ``used``."""
+    with ls.acquire({key: amount}, timeout=30) as acq:
+        acq.update({key: used})
+    done.put("ok")
+
+
+def rate_stamps(ls: LimitSet, start: Any, seconds: float, out: Any) -> None:
+    """Acquire 1 of "t" as fast as allowed for ``seconds``; send the grant times."""
+    start.wait(30)
+    end = time.monotonic() + seconds
+    stamps = []
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            acq = ls.acquire({"t": 1}, timeout=left)
+        except TimeoutError:
+            break
+        stamps.append(time.monotonic())
+        acq.update({"t": 1})
+        acq.release()
+    out.put(stamps)
+
+
+def resource_spans(ls: LimitSet, start: Any, rounds: int, out: Any) -> None:
+    """Hold the resource ``rounds`` times; send ``(enter, leave)`` of every hold."""
+    start.wait(30)
+    spans = []
+    for k in range(rounds):
+        with ls.acquire(timeout=30):
+            enter = time.monotonic()
+            for _ in range(200 * (k % 7)):
+                pass
+            leave = time.monotonic()
+        spans.append((enter, leave))
+    out.put(spans)
+
+
+def attach_from_queue(inbox: Any, outbox: Any) -> None:
+    """Receive a LimitSet through a queue (pickled outside process start) and use it."""
+    ls = inbox.get(timeout=30)
+    try:
+        acq = ls.acquire(timeout=5)
+    except Exception as exc:  # report any failure to the parent
+        outbox.put(f"{type(exc).__name__}: {exc}")
+        return
+    outbox.put(ls.get_stats()["r"]["held"])
+    acq.release()
