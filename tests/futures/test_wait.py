@@ -282,3 +282,19 @@ def test_many_futures_completed_from_many_threads() -> None:
     for t in threads:
         t.join(GATE_TIMEOUT)
     assert len(done) == 2000 and not not_done
+
+
+def test_first_completed_loops_leave_no_stale_callbacks() -> None:
+    futures: list[Future[int]] = [Future() for _ in range(50)]
+    not_done: Any = futures
+    for i, f in enumerate(futures):
+        f.set_result(i)
+        done, not_done = wait(not_done, return_when=FIRST_COMPLETED, timeout=GATE_TIMEOUT)
+        assert len(done) == 1
+    assert not not_done
+    pending: Future[int] = Future()
+    for _ in range(20):
+        with pytest.raises(TimeoutError):
+            wait([pending], timeout=0)
+        wait([pending, 1], return_when=FIRST_COMPLETED)
+    assert pending._done_callbacks == []  # type: ignore[attr-defined]

@@ -171,11 +171,31 @@ def block_until(
         1 if reporter is not None else needed, stop_on_error, reporter is not None
     )
     hit = collector.hit
-    for f in pending_cf:
-        f.add_done_callback(hit)
-    for w in pending_cb:
-        w.add_done_callback(hit)
-    return _sleep(collector, needed, finished, deadline, polling, pending_poll, reporter)
+    try:
+        for f in pending_cf:
+            f.add_done_callback(hit)
+        for w in pending_cb:
+            w.add_done_callback(hit)
+        return _sleep(collector, needed, finished, deadline, polling, pending_poll, reporter)
+    finally:
+        _unregister(pending_cf, hit)
+
+
+def _unregister(futures: list[Any], hit: Any) -> None:
+    """Take our callback off concurrent futures that are still pending.
+
+    `concurrent.futures.Future` has no public way to remove a callback; without
+    this, loops like ``while not_done: wait(not_done, FIRST_COMPLETED)`` would
+    pile up one stale callback per call on every future.
+    """
+    for f in futures:
+        if f._state in _CF_DONE:
+            continue
+        with f._condition:
+            try:
+                f._done_callbacks.remove(hit)
+            except ValueError:
+                pass
 
 
 def _sleep(
@@ -193,7 +213,10 @@ def _sleep(
     while True:
         wait_for = None if deadline is None else deadline - time.monotonic()
         if wait_for is not None and wait_for <= 0:
-            return event.is_set() and reporter is None
+            if reporter is None:
+                return event.is_set()
+            arrivals = collector.arrivals
+            return arrived + len(arrivals or ()) >= needed or collector.failed
         if strategy is not None:
             interval = strategy.get_next_interval()
             wait_for = interval if wait_for is None else min(wait_for, interval)
