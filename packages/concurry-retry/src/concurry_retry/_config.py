@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,11 +37,12 @@ def _uniform01() -> float:
 
 
 def _number(field: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{field} must be a number, got {value!r} ({type(value).__name__})")
-    if not math.isfinite(value):
+    result = float(value)
+    if not math.isfinite(result):
         raise ValueError(f"{field} must be finite, got {value!r}")
-    return float(value)
+    return result
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -130,8 +133,12 @@ class RetryConfig:
         on_giving_up: Callable[..., Any] | None = None,
         sleep: Callable[[float], Any] | None = None,
     ) -> None:
-        if isinstance(num_retries, bool) or not isinstance(num_retries, int):
+        if isinstance(num_retries, bool):
             raise TypeError(f"num_retries must be an int >= 0, got {num_retries!r}")
+        try:
+            num_retries = operator.index(num_retries)  # also numpy integers
+        except TypeError:
+            raise TypeError(f"num_retries must be an int >= 0, got {num_retries!r}") from None
         if num_retries < 0:
             raise ValueError(f"num_retries must be >= 0, got {num_retries}")
 

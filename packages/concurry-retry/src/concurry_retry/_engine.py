@@ -131,9 +131,10 @@ class RetryRun:
                 if caller(exc, ctx):
                     return True
             except Exception as err:
-                exc.add_note(
+                _note(
+                    exc,
                     f"concurry_retry: not retried because retry_on filter {callable_name(fn)} "
-                    f"raised {type(err).__name__}: {err}"
+                    f"raised {type(err).__name__}: {err}",
                 )
                 return False
         return False
@@ -170,13 +171,21 @@ class RetryRun:
             return
         info = self._info(attempt, 0.0, exc, result, failures)
         if exc is not None:
-            exc.add_note(
+            _note(
+                exc,
                 f"concurry_retry: gave up on {info.method_name} after {attempt} attempts "
-                f"({info.elapsed_time:.3f}s)"
+                f"({info.elapsed_time:.3f}s)",
             )
         log_giving_up(info)
         if self.config.on_giving_up is not None:
             self.config.on_giving_up(info)
+
+
+def _note(exc: BaseException, text: str) -> None:
+    try:
+        exc.add_note(text)
+    except TypeError:  # a user-mangled __notes__ must not hide the real error
+        pass
 
 
 def sleep_sync(config: RetryConfig, wait: float) -> None:
