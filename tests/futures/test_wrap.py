@@ -155,3 +155,17 @@ def test_public_names_live_at_the_package_path() -> None:
     assert sorted(concurry_futures.__all__) == sorted(
         n for n in dir(concurry_futures) if not n.startswith("_") and n != "annotations"
     )
+
+
+def test_adapter_entry_points_are_read_only_for_ray_objects() -> None:
+    code = (
+        "from concurry_futures import _wrap, wrap_future\n"
+        "wrap_future(1); wrap_future(object())\n"
+        "before = _wrap._entry_points_loaded\n"
+        "Ref = type('Thing', (), {'__module__': 'ray.somewhere'})\n"
+        "wrap_future(Ref())\n"
+        "print(before, _wrap._entry_points_loaded)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]

@@ -126,7 +126,7 @@ def wrap_future(obj: Any) -> BaseFuture:
                 "call wrap_future inside 'async def' or await the coroutine yourself"
             )
         return AsyncioFuture(loop.create_task(obj))
-    if _adapters or not _entry_points_loaded:
+    if _adapters or (type(obj).__module__ or "").startswith("ray"):
         wrapped = _adapt(obj)
         if wrapped is not None:
             return wrapped
