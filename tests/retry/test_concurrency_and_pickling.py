@@ -5,7 +5,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
-import cloudpickle
 import pytest
 
 from concurry_retry import RetryConfig, retry
@@ -36,6 +35,7 @@ def test_decorated_function_pickles_by_reference() -> None:
 
 
 def test_decorated_closure_cloudpickles() -> None:
+    cloudpickle = pytest.importorskip("cloudpickle")
     calls = []
 
     @retry(num_retries=2, retry_wait=0)

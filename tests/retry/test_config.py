@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pickle
 
-import cloudpickle
 import pytest
 
 from concurry_retry import RetryAlgorithm, RetryConfig
@@ -136,6 +135,7 @@ def test_pickle_round_trip_keeps_every_field() -> None:
 
 
 def test_cloudpickle_ships_lambdas() -> None:
+    cloudpickle = pytest.importorskip("cloudpickle")
     c = RetryConfig(
         num_retries=2,
         retry_on=[ValueError, lambda exception, **ctx: "again" in str(exception)],

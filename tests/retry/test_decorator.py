@@ -135,7 +135,7 @@ async def test_async_waits_do_not_block_the_loop() -> None:
     took = time.monotonic() - t0
     stop.set()
     await asyncio.wait_for(task, 5)
-    assert 0.2 <= took < 5.0  # real asyncio.sleep of 2 x 0.1 s
+    assert 0.18 <= took < 5.0  # real asyncio.sleep of 2 x 0.1 s
     assert len(ticks) >= 5
 
 
