@@ -204,3 +204,34 @@ def test_progress_iter_mode() -> None:
     seen: list[int] = []
     out = list(gather([1, 2, 3], iter=True, progress=lambda c, t, e: seen.append(c)))
     assert len(out) == 3 and seen == [1, 2, 3]
+
+
+def test_bar_catches_up_when_the_rate_drops() -> None:
+    bar = ProgressBar(total=100_000, file=io.StringIO(), mininterval=0)
+    for _ in range(50_000):  # fast burst grows the batch
+        bar.update()
+    assert bar._bar.n >= 50_000 - 1000  # never more than one capped batch behind
+    bar.close()
+
+
+def test_wait_pushes_each_completion_to_the_bar(make: Maker) -> None:
+    jobs = [make(i) for i in range(3)]
+    bar = ProgressBar(file=io.StringIO(), mininterval=0)
+    counts: list[int] = []
+    inner = bar._bar.update
+
+    def spy(n: int = 1) -> Any:
+        result = inner(n)
+        counts.append(bar._bar.n)
+        return result
+
+    bar._bar.update = spy
+
+    def release_in_turn() -> None:
+        for j in jobs:
+            j.release()
+            j.future.result(timeout=GATE_TIMEOUT)
+
+    threading.Thread(target=release_in_turn).start()
+    wait([j.future for j in jobs], progress=bar, timeout=GATE_TIMEOUT)
+    assert counts[-1] == 3 and counts == sorted(counts)

@@ -22,6 +22,8 @@ STYLE_GROUP = "concurry.progress_styles"
 
 _STYLES = ("auto", "std", "notebook", "ray")
 _FLUSH_INTERVAL = 0.1
+# Even a 1000-item batch makes tqdm's cost per item negligible.
+_MAX_BATCH = 1000
 _COLORS = {"success": "#4caf50", "failure": "#e53935", "stop": "#9e9e9e"}
 
 
@@ -163,14 +165,26 @@ class ProgressBar:
             self._pending = 0
             return
         now = time.monotonic()
-        # Size the next batch so flushes land about every _FLUSH_INTERVAL seconds.
+        # Size the next batch so flushes land about every _FLUSH_INTERVAL seconds,
+        # capped so a bar never lags far behind when the rate drops.
         if now - self._last_flush < _FLUSH_INTERVAL:
-            self._batch *= 2
+            self._batch = max(self._miniters, min(self._batch * 2, self._max_batch()))
         elif self._batch > self._miniters:
             self._batch = max(self._miniters, self._batch // 2)
         self._last_flush = now
         pending, self._pending = self._pending, 0
         self._bar.update(pending)
+
+    def _max_batch(self) -> int:
+        total = self._bar.total if self._bar is not None else None
+        return int(min(_MAX_BATCH, total / 100)) if total else _MAX_BATCH
+
+    def _update_now(self, n: int | float) -> None:
+        """Hand ``n`` to tqdm at once (for event-driven callers like wait/gather)."""
+        if self._bar is not None:
+            self._pending += n
+            pending, self._pending = self._pending, 0
+            self._bar.update(pending)
 
     def set_total(self, total: int | float | None) -> None:
         """Change the expected count."""
@@ -203,8 +217,9 @@ class ProgressBar:
         if self._bar is not None and not self._closed:
             self._flush()
             self._bar.colour = _COLORS[outcome]
-            self._bar.refresh()
-        self.close()
+            if not getattr(self._bar, "leave", True):
+                self._bar.refresh()  # close() will erase it: show the colour once first
+        self.close()  # a kept bar is redrawn by close(), in its new colour
 
     def success(self) -> None:
         """Turn the bar green and close it."""

@@ -26,7 +26,7 @@ class Reporter:
         if completed <= self._last:
             return
         if self._bar is not None:
-            self._bar.update(completed - self._last)
+            self._bar._update_now(completed - self._last)
         if self._fn is not None:
             self._fn(completed, self.total, time.monotonic() - self._start)
         self._last = completed
