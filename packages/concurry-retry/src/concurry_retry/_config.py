@@ -57,6 +57,40 @@ def _optional_callable(field: str, value: Any) -> Callable[..., Any] | None:
     return value
 
 
+def _parse_retry_on(
+    retry_on: Any,
+) -> tuple[list[Any], list[type[BaseException]], list[tuple[Callable[..., Any], Caller]]]:
+    """Split ``retry_on`` into (all entries, exception types, adapted predicates)."""
+    types: list[type[BaseException]] = []
+    filters: list[tuple[Callable[..., Any], Caller]] = []
+    entries = [Exception] if retry_on is None else _as_list(retry_on)
+    for entry in entries:
+        if isinstance(entry, type):
+            if not issubclass(entry, BaseException):
+                raise TypeError(f"retry_on types must be exception classes, got {entry!r}")
+            if not issubclass(entry, Exception) and entry is not BaseException:
+                raise ValueError(
+                    f"retry_on cannot retry {entry.__name__}: only Exception "
+                    f"subclasses are ever retried"
+                )
+            types.append(entry)
+        elif callable(entry):
+            filters.append((entry, adapt(entry, "exception", "retry_on")))
+        else:
+            raise TypeError(f"retry_on entries must be exception types or callables, got {entry!r}")
+    return entries, types, filters
+
+
+def _parse_retry_until(retry_until: Any) -> list[tuple[Callable[..., Any], Caller]]:
+    """``retry_until`` as a list of (validator, adapted caller)."""
+    validators: list[tuple[Callable[..., Any], Caller]] = []
+    for entry in [] if retry_until is None else _as_list(retry_until):
+        if not callable(entry):
+            raise TypeError(f"retry_until entries must be callables, got {entry!r}")
+        validators.append((entry, adapt(entry, "result", "retry_until")))
+    return validators
+
+
 class RetryConfig:
     """How to retry a call: how many times, on what, how long to wait, what to accept.
 
@@ -142,32 +176,8 @@ class RetryConfig:
         if num_retries < 0:
             raise ValueError(f"num_retries must be >= 0, got {num_retries}")
 
-        types: list[type[BaseException]] = []
-        filters: list[tuple[Callable[..., Any], Caller]] = []
-        entries = [Exception] if retry_on is None else _as_list(retry_on)
-        for entry in entries:
-            if isinstance(entry, type):
-                if not issubclass(entry, BaseException):
-                    raise TypeError(f"retry_on types must be exception classes, got {entry!r}")
-                if not issubclass(entry, Exception) and entry is not BaseException:
-                    raise ValueError(
-                        f"retry_on cannot retry {entry.__name__}: only Exception "
-                        f"subclasses are ever retried"
-                    )
-                types.append(entry)
-            elif callable(entry):
-                filters.append((entry, adapt(entry, "exception", "retry_on")))
-            else:
-                raise TypeError(
-                    f"retry_on entries must be exception types or callables, got {entry!r}"
-                )
-
-        validators: list[tuple[Callable[..., Any], Caller]] = []
-        for entry in [] if retry_until is None else _as_list(retry_until):
-            if not callable(entry):
-                raise TypeError(f"retry_until entries must be callables, got {entry!r}")
-            validators.append((entry, adapt(entry, "result", "retry_until")))
-
+        entries, types, filters = _parse_retry_on(retry_on)
+        validators = _parse_retry_until(retry_until)
         algorithm = RetryAlgorithm(retry_algorithm)
         wait = _number("retry_wait", retry_wait)
         if wait < 0:

@@ -74,7 +74,8 @@ def execute_with_retry(
             exc = None
         except Exception as err:
             exc, result = err, None
-    run = RetryRun(cfg, start, method_name, args, kwargs, worker_class, fn)
+    ctx_kwargs = kwargs if kwargs is not _NO_KWARGS else {}  # callables must not share it
+    run = RetryRun(cfg, start, method_name, args, ctx_kwargs, worker_class, fn)
     return _continue(fn, args, kwargs, cfg, run, exc, result)
 
 
@@ -155,7 +156,7 @@ async def async_execute_with_retry(
             result = await outcome if hasattr(outcome, "__await__") else outcome
         except Exception as err:
             if run is None:
-                run = RetryRun(cfg, start, method_name, args, kwargs, worker_class, fn)
+                run = RetryRun(cfg, start, method_name, args, dict(kwargs), worker_class, fn)
             wait = run.after_exception(err, attempt)
             if wait is None:
                 raise
@@ -163,7 +164,7 @@ async def async_execute_with_retry(
             if not cfg._validators:
                 return result  # type: ignore[no-any-return]
             if run is None:
-                run = RetryRun(cfg, start, method_name, args, kwargs, worker_class, fn)
+                run = RetryRun(cfg, start, method_name, args, dict(kwargs), worker_class, fn)
             wait = run.after_result(result, attempt)
             if wait is None:
                 return result  # type: ignore[no-any-return]
