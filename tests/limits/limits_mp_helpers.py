@@ -25,6 +25,7 @@ def spend(ls: LimitSet, key: str, amount: float, used: float, done: Any) -> None
 
 def rate_stamps(ls: LimitSet, start: Any, seconds: float, out: Any) -> None:
     """Acquire 1 of "t" as fast as allowed for ``seconds``; send the grant times."""
+    ls.get_stats()  # warm up (connect, import clients) before the clock starts
     start.wait(30)
     end = time.monotonic() + seconds
     stamps = []

@@ -2,11 +2,13 @@
 
 Needs the optional extra ``concurry-limits[redis]`` (the ``redis`` client,
 imported on first use). Each limit's state is one Redis string. An attempt
-reads the states it needs and the server clock (``TIME``) in one round trip,
-runs the same Python algorithm as every other backend, and commits with a small
-Lua compare-and-set script (a second round trip) that writes only if no other
-client changed those states meanwhile; on a conflict it simply retries. The
-server's clock is the only clock, so machines with skewed clocks agree.
+runs the same Python algorithm as every other backend on the states and
+commits with a small Lua compare-and-set script that writes only if no other
+client changed those states meanwhile. The client remembers the states it last
+saw and the offset of the server clock (``TIME``), so an uncontended acquire is
+a single round trip; on a conflict the script hands back the current states and
+the client retries; a refusal is always re-checked on freshly read states. Time
+is the server's clock, so machines with skewed clocks agree.
 
 Rate-limit states expire after about twice their window of inactivity (an idle
 state is equivalent to a fresh one); resource counts never expire. A client
@@ -34,12 +36,24 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+# Compare-and-set: write every state only if each still holds what the client
+# based its decision on. Returns {1, sec, usec} on success, else
+# {0, sec, usec, current values...} so the client can retry without a read.
 _CAS = """
 local n = #KEYS
+local cur = {}
+local same = true
 for i = 1, n do
-  local cur = redis.call('GET', KEYS[i])
-  if cur == false then cur = '' end
-  if cur ~= ARGV[i] then return 0 end
+  local v = redis.call('GET', KEYS[i])
+  if v == false then v = '' end
+  cur[i] = v
+  if v ~= ARGV[i] then same = false end
+end
+local t = redis.call('TIME')
+if not same then
+  local out = {0, t[1], t[2]}
+  for i = 1, n do out[3 + i] = cur[i] end
+  return out
 end
 for i = 1, n do
   local ttl = tonumber(ARGV[2 * n + i])
@@ -49,10 +63,16 @@ for i = 1, n do
     redis.call('SET', KEYS[i], ARGV[n + i])
   end
 end
-return 1
+return {1, t[1], t[2]}
 """
 _MAX_WAIT = 0.1
 _INF = math.inf
+
+
+def _text(raw: Any) -> str:
+    if raw is None:
+        return ""
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
 def _key_name(prefix: str, limit: Limit) -> str:
@@ -86,6 +106,8 @@ class RedisStore(Store):
         )
         self._client = client
         self._script: Any = None
+        self._cache: dict[int, str] = {}  # last state text seen per limit
+        self._offset: float | None = None  # server clock minus time.monotonic()
 
     def _redis(self) -> Any:
         if self._script is None:
@@ -100,11 +122,9 @@ class RedisStore(Store):
             self._script = self._client.register_script(_CAS)
         return self._client
 
-    def _decode(self, i: int, raw: Any) -> list[float]:
+    def _decode(self, i: int, raw: str) -> list[float]:
         if not raw:
             return initial_state(self._limits[i], self._entries)
-        if isinstance(raw, bytes):
-            raw = raw.decode()
         values = [float(x) for x in raw.split(",")]
         return _sliding_window.expand(values) if self._sliding[i] else values
 
@@ -112,28 +132,63 @@ class RedisStore(Store):
         values = _sliding_window.compact(state) if self._sliding[i] else state
         return ",".join(map(repr, values))
 
-    def _cycle(self, idxs: tuple[int, ...], work: Any) -> tuple[float, float]:
-        """Read states ``idxs`` and the server time, ``work(states, now)``, commit if 0.0."""
-        client = self._redis()
+    def _read(self, keys: list[str]) -> tuple[list[str], float]:
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            pipe.mget(keys)
+            pipe.time()
+            raws, (sec, usec) = pipe.execute()
+        except LimitBackendError:
+            raise
+        except Exception as exc:
+            raise LimitBackendError(f"redis is unreachable at {self._url!r}: {exc}") from exc
+        return [_text(raw) for raw in raws], self._server_now(sec, usec)
+
+    def _server_now(self, sec: Any, usec: Any) -> float:
+        now = int(sec) + int(usec) / 1e6
+        self._offset = now - time.monotonic()
+        return now
+
+    def _cycle(self, idxs: tuple[int, ...], work: Any, write: bool = True) -> tuple[float, float]:
+        """Run ``work(states, now)`` on states ``idxs``; commit them when it returns 0.0.
+
+        The first attempt uses the states this client last saw and the server
+        clock estimated locally, so an uncontended acquire is one round trip (the
+        compare-and-set); a stale guess costs one more, as the script returns the
+        current states on conflict. A refusal is always confirmed on fresh states.
+        """
         keys = [self._keys[i] for i in idxs]
+        cache = self._cache
+        fresh: tuple[list[str], float] | None = None
+        if not write or self._offset is None or any(i not in cache for i in idxs):
+            fresh = self._read(keys)
         for _ in range(10_000):
-            try:
-                pipe = client.pipeline(transaction=False)
-                pipe.mget(keys)
-                pipe.time()
-                raws, (sec, usec) = pipe.execute()
-            except Exception as exc:
-                raise LimitBackendError(f"redis is unreachable at {self._url!r}: {exc}") from exc
-            now = sec + usec / 1e6
+            if fresh is None:
+                raws = [cache[i] for i in idxs]
+                now = time.monotonic() + self._offset  # type: ignore[operator]
+            else:
+                raws, now = fresh
+                for i, raw in zip(idxs, raws):
+                    cache[i] = raw
             states = {i: self._decode(i, raw) for i, raw in zip(idxs, raws)}
             r = work(states, now)
-            if r:
+            if r or not write:
+                if fresh is None:
+                    fresh = self._read(keys)
+                    continue
                 return r, now
-            old = [(raw.decode() if isinstance(raw, bytes) else raw) or "" for raw in raws]
             new = [self._encode(i, states[i]) for i in idxs]
             ttls = [self._ttls[i] for i in idxs]
-            if self._script(keys=keys, args=[*old, *new, *ttls], client=client) == 1:
+            try:
+                res = self._script(keys=keys, args=[*raws, *new, *ttls], client=self._client)
+            except Exception as exc:
+                raise LimitBackendError(f"redis is unreachable at {self._url!r}: {exc}") from exc
+            self._server_now(res[1], res[2])
+            if res[0] == 1:
+                for i, raw in zip(idxs, new):
+                    cache[i] = raw
                 return 0.0, now
+            fresh = ([_text(v) for v in res[3:]], self._server_now(res[1], res[2]))
         raise LimitBackendError("redis compare-and-set kept conflicting; too much contention")
 
     def _idxs(self, entries: Entries) -> tuple[int, ...]:
@@ -199,9 +254,9 @@ class RedisStore(Store):
 
         def work(states: dict[int, list[float]], now: float) -> float:
             out.extend(self._stats[i](states[i], now) for i in idxs)
-            return 1.0  # read only: never commit
+            return 1.0
 
-        self._cycle(idxs, work)
+        self._cycle(idxs, work, write=False)
         return out
 
     def keys(self) -> tuple[str, ...]:
