@@ -23,7 +23,7 @@ def test_enum_and_errors_pickle_by_public_path() -> None:
 def test_import_is_light() -> None:
     code = (
         "import sys, concurry_retry;"
-        "heavy = {'asyncio', 'inspect', 'logging', 'random', 'multiprocessing', 'dataclasses'};"
+        "heavy = {'asyncio', 'inspect', 'logging', 'random', 'multiprocessing', 'dataclasses', 'typing'};"
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run(

@@ -12,13 +12,17 @@ instead of failing silently at the first retry.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    #: ``caller(value, ctx)`` -> whatever the user callable returns.
+    Caller = Callable[[Any, dict[str, Any]], Any]
+
 
 CONTEXT_KEYS = ("attempt", "elapsed_time", "method_name", "args", "kwargs", "worker_class")
-
-#: ``caller(value, ctx)`` -> whatever the user callable returns.
-Caller = Callable[[Any, dict[str, Any]], Any]
 
 
 def callable_name(fn: Any) -> str:

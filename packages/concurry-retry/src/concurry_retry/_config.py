@@ -6,10 +6,16 @@ import math
 import numbers
 import operator
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from ._algorithm import RetryAlgorithm
-from ._callables import Caller, adapt
+from ._callables import adapt
+
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._callables import Caller
 
 FIELDS = (
     "num_retries",

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from time import monotonic
-from typing import Any, TypeVar
 
 from ._config import RetryConfig, resolve_config
 from ._engine import RetryRun
 from ._execute import _continue, async_execute_with_retry
 
-F = TypeVar("F", bound=Callable[..., Any])
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _is_coroutine_function(fn: Any) -> bool:

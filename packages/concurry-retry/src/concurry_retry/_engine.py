@@ -8,13 +8,17 @@ sync and async code.
 from __future__ import annotations
 
 from time import monotonic
-from typing import Any
 
 from ._callables import callable_name
 from ._config import RetryConfig
 from ._errors import RetryValidationError
 from ._info import RetryInfo, log_giving_up, log_retry
 from ._testing import is_testing
+
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class RetryRun:

@@ -14,7 +14,11 @@ the errors they already know. Bad configuration raises the standard
 
 from __future__ import annotations
 
-from typing import Any
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 _REPR_LIMIT = 200
 _SHOWN_ERRORS = 3

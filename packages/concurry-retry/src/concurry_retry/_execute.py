@@ -7,14 +7,19 @@ on the success path they add one clock read and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from time import monotonic
-from typing import Any, TypeVar
 
 from ._config import DEFAULT_CONFIG, RetryConfig
 from ._engine import RetryRun, sleep_async, sleep_sync
 
-T = TypeVar("T")
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
 
 _NO_KWARGS: dict[str, Any] = {}
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._errors import _short_repr
+
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 LOGGER_NAME = "concurry_retry"
 

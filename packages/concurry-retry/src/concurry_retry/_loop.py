@@ -12,13 +12,17 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from time import monotonic
-from types import TracebackType
-from typing import Any
 
 from ._config import RetryConfig, resolve_config
 from ._engine import RetryRun, sleep_async, sleep_sync
+
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from types import TracebackType
+    from typing import Any
 
 _UNSET: Any = object()
 

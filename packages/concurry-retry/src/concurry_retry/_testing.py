@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import os
 from _thread import allocate_lock
-from types import TracebackType
+
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
 
 ENV_VAR = "CONCURRY_RETRY_NO_WAIT"
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
