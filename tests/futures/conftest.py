@@ -141,3 +141,39 @@ def done_future(kind: str, outcome: Any, loop: asyncio.AbstractEventLoop) -> Bas
         return af
 
     return AsyncioFuture(asyncio.run_coroutine_threadsafe(create(), loop).result(GATE_TIMEOUT))
+
+
+class PolledFuture(BaseFuture):
+    """A future kind that cannot call back: done() flips when an event is set."""
+
+    supports_done_callbacks = False
+
+    def __init__(self, event: threading.Event, value: Any):
+        self._event = event
+        self._value = value
+        self.checks = 0
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self._event.wait(timeout):
+            raise TimeoutError()
+        return self._value
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self.result(timeout)
+        return None
+
+    def done(self) -> bool:
+        self.checks += 1
+        return self._event.is_set()
+
+    def cancelled(self) -> bool:
+        return False
+
+    def running(self) -> bool:
+        return not self._event.is_set()
+
+    def cancel(self) -> bool:
+        return False
+
+    def add_done_callback(self, fn: Callable[[BaseFuture], Any]) -> None:
+        raise AssertionError("wait must poll this kind, not register callbacks")

@@ -18,7 +18,7 @@ from concurry_futures import (
     async_wait,
 )
 
-from .conftest import GATE_TIMEOUT, Maker
+from .conftest import GATE_TIMEOUT, Maker, PolledFuture
 
 
 async def _double(x: int, delay: float = 0.0) -> int:
@@ -171,3 +171,21 @@ async def test_bad_arguments() -> None:
         await async_wait([1], return_when="never")
     with pytest.raises(ValueError, match="progress must be"):
         await async_gather([1], progress=3)
+
+
+async def test_kinds_without_callbacks_are_polled_in_async() -> None:
+    ev = threading.Event()
+    fut = PolledFuture(ev, "p")
+    asyncio.get_running_loop().call_later(0.05, ev.set)
+    assert await async_gather([fut, _double(1)], polling="fixed", timeout=GATE_TIMEOUT) == ["p", 2]
+    assert fut.checks > 1
+
+
+async def test_polling_helpers_stop_when_async_wait_returns() -> None:
+    ev = threading.Event()
+    fut = PolledFuture(ev, "never")
+    done, not_done = await async_wait([fut, 1], return_when=FIRST_COMPLETED)
+    assert len(done) == 1 and not_done == {fut}
+    checks = fut.checks
+    await asyncio.sleep(0.05)
+    assert fut.checks <= checks + 1

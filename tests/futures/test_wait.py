@@ -22,7 +22,7 @@ from concurry_futures import (
     wait,
 )
 
-from .conftest import GATE_TIMEOUT, Maker
+from .conftest import GATE_TIMEOUT, Maker, PolledFuture
 
 
 def _done(value: Any = None, exc: BaseException | None = None) -> Future[Any]:
@@ -209,46 +209,10 @@ def test_wait_on_its_own_loop_thread_is_a_clear_error() -> None:
     asyncio.run(main())
 
 
-class _PolledFuture(BaseFuture):
-    """A future kind that cannot call back: done() flips when an event is set."""
-
-    supports_done_callbacks = False
-
-    def __init__(self, event: threading.Event, value: Any):
-        self._event = event
-        self._value = value
-        self.checks = 0
-
-    def result(self, timeout: float | None = None) -> Any:
-        if not self._event.wait(timeout):
-            raise TimeoutError()
-        return self._value
-
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        self.result(timeout)
-        return None
-
-    def done(self) -> bool:
-        self.checks += 1
-        return self._event.is_set()
-
-    def cancelled(self) -> bool:
-        return False
-
-    def running(self) -> bool:
-        return not self._event.is_set()
-
-    def cancel(self) -> bool:
-        return False
-
-    def add_done_callback(self, fn: Callable[[BaseFuture], Any]) -> None:
-        raise AssertionError("wait must poll this kind, not register callbacks")
-
-
 @pytest.mark.parametrize("polling", ["fixed", "adaptive", "exponential", "progressive"])
 def test_kinds_without_callbacks_are_polled(polling: str) -> None:
     ev = threading.Event()
-    fut = _PolledFuture(ev, "p")
+    fut = PolledFuture(ev, "p")
     threading.Timer(0.1, ev.set).start()
     done, _ = wait([fut, _done(1)], polling=polling, timeout=GATE_TIMEOUT)
     assert {f.result() for f in done} == {"p", 1}

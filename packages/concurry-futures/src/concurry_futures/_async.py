@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._asyncio import AsyncioFuture
 from ._base import BaseFuture, _bridge
 from ._constants import ALL_COMPLETED, ReturnWhen
-from ._polling import PollingAlgorithm, polling_strategy
+from ._polling import PollingAlgorithm, PollingStrategy, polling_strategy
 from ._reporter import Reporter, make_reporter
 from ._shape import parse
 from ._wait import wrap_all
@@ -30,9 +30,16 @@ __all__ = ["async_gather", "async_wait"]
 _Pair = tuple[BaseFuture, "asyncio.Future[Any] | None"]
 
 
-def _prepare(leaves: list[Any], loop: asyncio.AbstractEventLoop) -> list[_Pair]:
-    """Pair each leaf's wrapper with a future of ``loop`` (None when already done)."""
+def _prepare(
+    leaves: list[Any], loop: asyncio.AbstractEventLoop, polling: Any
+) -> tuple[list[_Pair], list[asyncio.Future[Any]]]:
+    """Pair each leaf's wrapper with a future of ``loop`` (None when already done).
+
+    Also returns the helper futures created only to bridge (cancelled by the
+    caller once it no longer needs them).
+    """
     pairs: list[_Pair] = []
+    helpers: list[asyncio.Future[Any]] = []
     for x in leaves:
         if isinstance(x, Coroutine):
             task = loop.create_task(x)
@@ -44,8 +51,29 @@ def _prepare(leaves: list[Any], loop: asyncio.AbstractEventLoop) -> list[_Pair]:
         elif type(w) is AsyncioFuture and w._loop is loop:
             pairs.append((w, w._future))
         else:
-            pairs.append((w, _bridge(w)))
-    return pairs
+            helper = (
+                _bridge(w)
+                if w.supports_done_callbacks
+                else loop.create_task(_poll(w, polling_strategy(polling)))
+            )
+            helpers.append(helper)
+            pairs.append((w, helper))
+    return pairs, helpers
+
+
+async def _poll(future: BaseFuture, strategy: PollingStrategy) -> None:
+    """Complete when ``future`` (a kind that cannot call back) reports done."""
+    import asyncio
+
+    while not future.done():
+        strategy.record_no_completion()
+        await asyncio.sleep(strategy.get_next_interval())
+
+
+def _discard(helpers: list[asyncio.Future[Any]]) -> None:
+    for helper in helpers:
+        if not helper.done():
+            helper.cancel()
 
 
 async def _until(
@@ -130,12 +158,14 @@ async def async_wait(
     deadline = deadline_of(timeout)
     leaves = parse(fs, futs, recurse).leaves
     reporter = make_reporter(progress, len(leaves), "Waiting")
-    pairs = _prepare(leaves, asyncio.get_running_loop())
+    pairs, helpers = _prepare(leaves, asyncio.get_running_loop(), polling)
     try:
         ok = await _until(pairs, mode, deadline, reporter)
     except BaseException:
         _close(reporter, "failure")
         raise
+    finally:
+        _discard(helpers)
     futures = [w for w, _ in pairs]
     if not ok:
         _close(reporter, "failure")
@@ -172,7 +202,7 @@ async def async_gather(
     deadline = deadline_of(timeout)
     shape = parse(fs, futs, recurse)
     reporter = make_reporter(progress, len(shape.leaves), "Gathering")
-    pairs = _prepare(shape.leaves, asyncio.get_running_loop())
+    pairs, helpers = _prepare(shape.leaves, asyncio.get_running_loop(), polling)
     mode = ReturnWhen.ALL_COMPLETED if return_exceptions else ReturnWhen.FIRST_EXCEPTION
     try:
         if not await _until(pairs, mode, deadline, reporter):
@@ -190,6 +220,8 @@ async def async_gather(
     except BaseException:
         _close(reporter, "failure")
         raise
+    finally:
+        _discard(helpers)
     _close(reporter, "success")
     return shape.rebuild(values)
 
