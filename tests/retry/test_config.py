@@ -18,6 +18,9 @@ def test_defaults_match_the_spec() -> None:
     assert c.retry_max_wait is None
     assert c.before_sleep is None and c.on_giving_up is None and c.sleep is None
     assert c.max_attempts == 1
+    assert not c.active
+    assert RetryConfig(num_retries=1).active
+    assert RetryConfig(retry_until=bool).active
 
 
 @pytest.mark.parametrize(

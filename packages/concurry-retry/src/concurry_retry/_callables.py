@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 CONTEXT_KEYS = ("attempt", "elapsed_time", "method_name", "args", "kwargs", "worker_class")
 
 
-def callable_name(fn: Any) -> str:
-    """A short readable name for a user callable."""
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+def callable_name(fn: Any, *, qualified: bool = True) -> str:
+    """A readable name for a user callable (``Class.method`` when ``qualified``)."""
+    name = getattr(fn, "__qualname__", None) if qualified else None
+    name = name or getattr(fn, "__name__", None)
     return name if isinstance(name, str) else type(fn).__name__
 
 

@@ -230,6 +230,11 @@ class RetryConfig:
         return {name: getattr(self, name) for name in FIELDS}
 
     @property
+    def active(self) -> bool:
+        """False when calls under this config are plain calls (no retries, no ``retry_until``)."""
+        return not self._passthrough
+
+    @property
     def max_attempts(self) -> int:
         """Total attempts allowed: ``num_retries + 1``."""
         return self.num_retries + 1

@@ -11,7 +11,7 @@ from time import monotonic
 
 from ._callables import callable_name
 from ._config import RetryConfig
-from ._errors import RetryValidationError
+from ._errors import RetryValidationError, _short_repr
 from ._info import RetryInfo, log_giving_up, log_retry
 from ._testing import is_testing
 
@@ -109,10 +109,12 @@ class RetryRun:
             try:
                 ok = caller(result, ctx)
             except Exception as err:
-                failures.append(f"{callable_name(fn)} raised {type(err).__name__}: {err}")
+                failures.append(
+                    f"{callable_name(fn, qualified=False)} raised {type(err).__name__}: {err}"
+                )
                 break
             if not ok:
-                failures.append(f"{callable_name(fn)} returned {ok!r}")
+                failures.append(f"{callable_name(fn, qualified=False)} returned {_short_repr(ok)}")
                 break
         if not failures:
             return None
@@ -137,7 +139,7 @@ class RetryRun:
             except Exception as err:
                 _note(
                     exc,
-                    f"concurry_retry: not retried because retry_on filter {callable_name(fn)} "
+                    f"concurry_retry: not retried because retry_on filter {callable_name(fn, qualified=False)} "
                     f"raised {type(err).__name__}: {err}",
                 )
                 return False
