@@ -113,3 +113,13 @@ def test_asyncio_callback_from_other_thread_runs_on_completion(loop: Any) -> Non
     loop.call_soon_threadsafe(raw.set_result, 1)
     assert done.wait(GATE_TIMEOUT)
     assert seen[0] is fut
+
+
+def test_sync_future_pickles_by_its_public_path() -> None:
+    import pickle
+
+    data = pickle.dumps(SyncFuture(3))
+    assert b"concurry_futures" in data and b"_sync" not in data
+    assert pickle.loads(data).result() == 3
+    err = pickle.loads(pickle.dumps(SyncFuture(exception_value=ValueError("x"))))
+    assert isinstance(err.exception(), ValueError)

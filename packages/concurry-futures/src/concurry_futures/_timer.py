@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import TimerError
+
+if TYPE_CHECKING:
+    from datetime import datetime, timedelta
 
 __all__ = ["Timer"]
 
@@ -103,6 +105,8 @@ class Timer:
         """
         if self._start_ns is not None:
             raise TimerError("timer already started; use a new Timer to time again")
+        from datetime import datetime
+
         self.started_at = datetime.now()
         self._start_ns = time.perf_counter_ns()
         if self._log is not None:
@@ -166,6 +170,8 @@ class Timer:
     @property
     def time_taken_td(self) -> timedelta:
         """Elapsed time as a `datetime.timedelta`."""
+        from datetime import timedelta
+
         return timedelta(microseconds=self.time_taken_ns / 1e3)
 
     @property
