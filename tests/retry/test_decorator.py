@@ -184,3 +184,15 @@ def test_async_callable_object_is_detected() -> None:
 
     wrapped = retry(num_retries=1, retry_wait=0)(Handler())
     assert asyncio.run(wrapped()) == 5
+
+
+def test_generator_functions_are_rejected() -> None:
+    def gen() -> Any:
+        yield 1
+
+    async def agen() -> Any:
+        yield 1
+
+    for fn in (gen, agen):
+        with pytest.raises(TypeError, match=r"generator function .*retrying"):
+            retry(num_retries=1)(fn)

@@ -18,15 +18,19 @@ if TYPE_CHECKING:
     F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _is_coroutine_function(fn: Any) -> bool:
+def _kind(fn: Any) -> str:
+    """``"async"``, ``"generator"`` or ``"sync"``."""
     import inspect  # decoration time only
 
     target = fn
     while isinstance(target, functools.partial):
         target = target.func
-    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-        getattr(target, "__call__", None)  # noqa: B004 - async callable objects
-    )
+    call = getattr(target, "__call__", None)  # noqa: B004 - callable objects
+    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(call):
+        return "async"
+    if inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target):
+        return "generator"
+    return "sync"
 
 
 def retry(config: RetryConfig | None = None, /, **fields: Any) -> Callable[[F], F]:
@@ -60,8 +64,14 @@ def retry(config: RetryConfig | None = None, /, **fields: Any) -> Callable[[F], 
         if not callable(fn):
             raise TypeError(f"retry can only wrap a callable, got {fn!r}")
         name = getattr(fn, "__qualname__", None) or repr(fn)
+        kind = _kind(fn)
+        if kind == "generator":
+            raise TypeError(
+                f"retry cannot wrap the generator function {name}: its body runs after the "
+                f"call returns; retry the code that consumes it with retrying() instead"
+            )
         wrapper: Callable[..., Any]
-        if _is_coroutine_function(fn):
+        if kind == "async":
 
             async def wrapper(*args: Any, **kwargs: Any) -> Any:
                 return await async_execute_with_retry(fn, args, kwargs, cfg, method_name=name)
