@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -95,3 +98,22 @@ def test_custom_sleep_sees_zero_in_testing_mode(flaky: type) -> None:
         config = RetryConfig(num_retries=2, retry_wait=5, sleep=waits.append)
         execute_with_retry(flaky(OSError(), OSError()), config=config)
     assert waits == [0.0, 0.0]
+
+
+def test_environment_variable_reaches_child_processes() -> None:
+    code = (
+        "import concurry_retry as r\n"
+        "calls = []\n"
+        "@r.retry(num_retries=3, retry_wait=10.0)\n"
+        "def f():\n"
+        "    calls.append(1)\n"
+        "    if len(calls) < 4: raise OSError\n"
+        "    return len(calls)\n"
+        "print(f())\n"
+    )
+    env = {**os.environ, concurry_retry._testing.ENV_VAR: "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "4"
