@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from _harness import Row, best_of
-from concurry_futures import gather, wait
+from concurry_futures import ConcurrentFuture, gather, wait
 
 N = 10_000
 
@@ -103,4 +103,16 @@ def run(quick: bool) -> list[Row]:
                 "ratio > 1",
             )
         )
+    wrapped_done = [ConcurrentFuture(f) for f in _done_futures(N)]
+    raw_done = [w.future for w in wrapped_done]
+    rows.append(
+        Row(
+            "gather 10k ConcurrentFuture wrappers, all done",
+            best_of(lambda: gather(wrapped_done), repeat),
+            best_of(lambda: [f.result() for f in raw_done], repeat),
+            "[f.result() for f in raw futures]",
+            "seconds",
+            "ratio > 1",
+        )
+    )
     return rows

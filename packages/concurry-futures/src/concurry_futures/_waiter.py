@@ -14,7 +14,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, Future
 from typing import Any
 
 from ._asyncio import AsyncioFuture
@@ -60,6 +60,8 @@ def is_done(w: BaseFuture) -> bool:
 
 def _failed(f: Any) -> bool:
     """True when a finished future (ours or a raw concurrent one) raised."""
+    if type(f) is Future:
+        return f._state == "FINISHED" and f._exception is not None
     return not f.cancelled() and f.exception() is not None
 
 
