@@ -172,3 +172,17 @@ def test_recurse_raises_failures_too() -> None:
 def test_extra_futures_after_a_collection_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="not both"):
         gather({"a": 1}, 2)
+
+
+def test_other_iterables_are_collections_but_strings_are_not() -> None:
+    from collections import OrderedDict, deque
+    from types import MappingProxyType
+
+    fs = {"a": _done(1), "b": _done(2)}
+    assert gather(fs.values()) == [1, 2]
+    assert gather(deque([_done(1), 2])) == [1, 2]
+    assert gather(MappingProxyType(fs)) == {"a": 1, "b": 2}
+    assert gather(OrderedDict(fs)) == {"a": 1, "b": 2}
+    assert gather(range(3)) == [0, 1, 2]
+    assert gather("abc") == ["abc"] and gather(b"xy") == [b"xy"]
+    assert gather([deque([_done(5)]), "s"], recurse=True) == [[5], "s"]

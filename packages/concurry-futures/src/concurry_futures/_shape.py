@@ -1,7 +1,8 @@
 """Turn the ``fs, *futs`` arguments of wait/gather into leaves and rebuild results.
 
-Collections are lists, tuples, sets, frozensets, dicts (their values) and
-one-shot iterators (generators, ``map`` ...); anything else is a single item.
+Collections are lists, tuples, sets, dicts (their values), other sequences,
+sets and mappings, dict views and iterators (generators, ``map`` ...);
+strings, bytes, futures and everything else are single items.
 With ``recurse=True`` nested collections are walked and `rebuild` mirrors the
 input: lists stay lists, tuples tuples, dicts keep their keys, and sets become
 lists (results need not be hashable).
@@ -9,17 +10,49 @@ lists (results need not be hashable).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, MappingView, Sequence
+from collections.abc import Set as AbstractSet
+from concurrent.futures import Future
 from typing import Any
+
+from ._asyncio import AsyncioFuture
+from ._concurrent import ConcurrentFuture
+from ._sync import SyncFuture
 
 __all__ = ["Shape", "is_collection", "parse"]
 
-_SEQUENCES = (list, tuple, set, frozenset)
+_EXACT: dict[type, str] = {
+    list: "list",
+    tuple: "tuple",
+    set: "list",
+    frozenset: "list",
+    dict: "dict",
+}
+# Common leaves, rejected before the slower abstract-class checks.
+_LEAVES = frozenset(
+    (Future, ConcurrentFuture, SyncFuture, AsyncioFuture, int, float, str, bytes, type(None))
+)
+_ATOMS = (str, bytes, bytearray, memoryview)
+
+
+def _kind(obj: object) -> str | None:
+    """``"list"``, ``"tuple"`` or ``"dict"`` for containers, None for single items."""
+    t = type(obj)
+    kind = _EXACT.get(t)
+    if kind is not None or t in _LEAVES or isinstance(obj, _ATOMS):
+        return kind
+    if isinstance(obj, Mapping):
+        return "dict"
+    if isinstance(obj, tuple):
+        return "tuple"
+    if isinstance(obj, Sequence | AbstractSet | MappingView | Iterator):
+        return "list"
+    return None
 
 
 def is_collection(obj: object) -> bool:
     """True for the containers wait/gather look into."""
-    return isinstance(obj, (*_SEQUENCES, dict, Iterator))
+    return _kind(obj) is not None
 
 
 class _Leaf:
@@ -35,7 +68,7 @@ class Shape:
     Attributes:
         leaves: The items to wait for, in input order (depth first when nested).
         keys: The key of each leaf: its index, its dict key, or (nested) a path tuple.
-        kind: ``"list"``, ``"dict"`` or ``"single"`` for the top level.
+        kind: ``"list"``, ``"dict"`` or ``"single"``: the top level, as gather returns it.
         template: The nested structure with `_Leaf` markers (``recurse=True`` only).
     """
 
@@ -69,34 +102,30 @@ def parse(fs: Any, futs: tuple[Any, ...], recurse: bool) -> Shape:
                 f"got a {type(fs).__name__} and {len(futs)} more argument(s)"
             )
         top: Any = [fs, *futs]
-    elif isinstance(fs, Iterator):
-        top = list(fs)
-    else:
-        top = fs
-    if isinstance(top, dict):
-        kind = "dict"
-    elif isinstance(top, _SEQUENCES):
         kind = "list"
     else:
-        kind = "single"
-        top = [top]
+        top = fs
+        kind = _kind(top) or "single"
+        if kind == "single":
+            top = [top]
     if recurse:
         leaves: list[Any] = []
         keys: list[Any] = []
         template = _walk(top, (), leaves, keys)
-        return Shape(leaves, keys, kind, template)
+        return Shape(leaves, keys, "dict" if kind == "dict" else "list", template)
     if kind == "dict":
         return Shape(list(top.values()), list(top.keys()), kind)
     items = top if type(top) is list else list(top)
-    return Shape(items, list(range(len(items))), kind)
+    return Shape(items, list(range(len(items))), "list" if kind == "tuple" else kind)
 
 
 def _walk(obj: Any, path: tuple[Any, ...], leaves: list[Any], keys: list[Any]) -> Any:
-    if isinstance(obj, dict):
+    kind = _kind(obj)
+    if kind == "dict":
         return {k: _walk(v, (*path, k), leaves, keys) for k, v in obj.items()}
-    if isinstance(obj, tuple):
+    if kind == "tuple":
         return tuple(_walk(v, (*path, i), leaves, keys) for i, v in enumerate(obj))
-    if isinstance(obj, (_SEQUENCES, Iterator)):
+    if kind == "list":
         return [_walk(v, (*path, i), leaves, keys) for i, v in enumerate(obj)]
     leaves.append(obj)
     keys.append(path)
