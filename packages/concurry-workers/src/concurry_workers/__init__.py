@@ -1,2 +1,51 @@
-"""concurry-workers."""
-__all__: list[str] = []
+"""concurry-workers: actor-style workers on sync, thread, process and asyncio backends.
+
+``Worker`` subclasses (or ``@worker`` classes) run in the mode chosen with
+``.options(mode=...)``; ``.init(...)`` returns a proxy whose methods return
+futures. ``global_config`` / ``temp_config`` hold the defaults.
+"""
+
+from __future__ import annotations
+
+from ._builder import WorkerBuilder
+from ._config import global_config, temp_config
+from ._enums import ExecutionMode, LoadBalancingAlgorithm
+from ._errors import (
+    BackendUnavailableError,
+    RemoteTraceback,
+    SerializationError,
+    WorkerDiedError,
+    WorkerError,
+    WorkerStoppedError,
+)
+from ._proxy import WorkerProxy
+from ._sentinel import _NO_ARG, _NO_ARG_TYPE
+from ._worker import Worker, worker
+
+__all__ = [
+    "_NO_ARG",
+    "_NO_ARG_TYPE",
+    "BackendUnavailableError",
+    "ExecutionMode",
+    "LoadBalancingAlgorithm",
+    "RemoteTraceback",
+    "SerializationError",
+    "Worker",
+    "WorkerBuilder",
+    "WorkerDiedError",
+    "WorkerError",
+    "WorkerProxy",
+    "WorkerStoppedError",
+    "global_config",
+    "temp_config",
+    "worker",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) or (callable(_obj) and hasattr(_obj, "__module__")):
+        try:
+            _obj.__module__ = __name__
+        except (AttributeError, TypeError):
+            pass
+del _name, _obj

@@ -1,0 +1,65 @@
+"""The internal interface every execution backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from concurrent.futures import Future
+from typing import Any
+
+from .._invoke import Call
+from .._runtime import Runtime
+
+__all__ = ["Backend"]
+
+
+class Backend(ABC):
+    """Runs one worker instance somewhere and feeds it calls.
+
+    The proxy above owns options, validation, the submission queue and the
+    user-facing futures; a backend only starts the instance, runs calls in
+    order of arrival (or concurrently for async methods on asyncio) and
+    completes the ``concurrent.futures.Future`` it was handed for each call.
+    A backend marks a future running (``set_running_or_notify_cancel``) only
+    when its call really starts, so a queued call can still be cancelled.
+
+    Args:
+        runtime: The worker class, init arguments and per-worker settings.
+        options: Backend-specific options (``mp_context`` for processes, actor
+            options for Ray, ...), already validated.
+    """
+
+    #: True when calls run in the caller's thread (the proxy then skips futures).
+    inline: bool = False
+
+    def __init__(self, runtime: Runtime, options: dict[str, Any]) -> None:
+        self.runtime = runtime
+        self.options = options
+
+    @abstractmethod
+    def start(self) -> None:
+        """Create the instance; raise its ``__init__`` error with the original type."""
+
+    @abstractmethod
+    def submit(self, future: Future[Any], call: Call) -> None:
+        """Queue ``call``; complete ``future`` with its outcome later."""
+
+    @abstractmethod
+    def stop(self, timeout: float | None) -> None:
+        """Stop: the running call finishes, queued calls are cancelled, resources freed.
+
+        After ``timeout`` seconds a backend that can (processes) kills what is
+        still running; one that cannot (threads) abandons it as a daemon.
+        """
+
+    @abstractmethod
+    def close_when_idle(self) -> None:
+        """Finish every queued call, then release resources (for a forgotten proxy)."""
+
+    @property
+    @abstractmethod
+    def is_alive(self) -> bool:
+        """True while the backend can run calls."""
+
+    def run_inline(self, call: Call) -> Any:
+        """Run ``call`` in the caller's thread and return its result (inline backends)."""
+        raise NotImplementedError

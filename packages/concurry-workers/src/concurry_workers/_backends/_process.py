@@ -1,0 +1,277 @@
+"""The process backend: one child process per worker, fed in batches.
+
+Calls go to a local queue; a feeder thread resolves future arguments, pickles
+(cloudpickle) whatever has accumulated and sends it as one message. A reader
+thread completes futures from the child's result batches and watches the
+process sentinel, so a child that dies fails every pending call at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import threading
+from concurrent.futures import CancelledError, Future
+from typing import Any
+
+from .._errors import SerializationError, WorkerDiedError, WorkerStoppedError
+from .._invoke import Call
+from .._unwrap import _call_has_futures, unwrap_call
+from ._base import Backend
+
+__all__ = ["ProcessBackend"]
+
+_GRACE = 5.0  # seconds between terminate() and kill()
+
+
+class ProcessBackend(Backend):
+    """Runs the instance in a child process (``mp_context``: fork, spawn or forkserver)."""
+
+    def __init__(self, runtime: Any, options: dict[str, Any]) -> None:
+        super().__init__(runtime, options)
+        self._cond = threading.Condition(threading.Lock())
+        self._outbox: list[tuple[Future[Any], Call]] = []
+        self._control: bytes | None = None
+        self._closed = False
+        self._stopping = False
+        self._pending: dict[int, tuple[Future[Any], Call]] = {}
+        self._pending_lock = threading.Lock()
+        self._ids = itertools.count()
+        self._death: WorkerDiedError | None = None
+        self._stop_timeout: float | None = None
+        self._proc: Any = None
+        self._conn: Any = None
+
+    # -- start-up -------------------------------------------------------------------
+    def start(self) -> None:
+        import multiprocessing
+        from multiprocessing.connection import wait
+
+        import cloudpickle
+
+        from . import _wire as wire
+        from ._child import child_main
+
+        try:
+            payload = cloudpickle.dumps(self.runtime)
+        except Exception as exc:
+            raise SerializationError(
+                f"worker class or init arguments could not be pickled: {exc}"
+            ) from exc
+        method = self.options.get("mp_context") or "spawn"
+        ctx = multiprocessing.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["concurry_workers._backends._child"])
+        parent_conn, child_conn = ctx.Pipe(duplex=True)
+        name = f"concurry-process-{self.runtime.worker_cls.__name__}"
+        proc = ctx.Process(target=child_main, args=(child_conn, payload), name=name, daemon=True)
+        proc.start()
+        child_conn.close()
+        self._proc, self._conn = proc, parent_conn
+        message = None
+        if parent_conn in wait([parent_conn, proc.sentinel]):
+            try:
+                message = parent_conn.recv_bytes()
+            except (EOFError, OSError):
+                message = None
+        if message == wire.INIT_OK:
+            threading.Thread(target=self._feed, name=name + "-feeder", daemon=True).start()
+            self._reader = threading.Thread(target=self._read, name=name + "-reader", daemon=True)
+            self._reader.start()
+            return
+        self._closed = True
+        proc.join(_GRACE)
+        _kill(proc)
+        parent_conn.close()
+        if message is not None and message[:1] == wire.INIT_ERROR:
+            raise wire.unpack_exception(cloudpickle.loads(message[1:]))
+        raise WorkerDiedError(
+            f"worker process exited during start-up with {_describe_exit(proc.exitcode)}",
+            proc.exitcode,
+        )
+
+    # -- parent -> child --------------------------------------------------------------
+    def submit(self, future: Future[Any], call: Call) -> None:
+        with self._cond:
+            if self._closed:
+                if self._death is not None and not self._stopping:
+                    if future.set_running_or_notify_cancel():
+                        future.set_exception(self._death)
+                    return
+                raise WorkerStoppedError()
+            self._outbox.append((future, call))
+            if len(self._outbox) == 1:
+                self._cond.notify()
+
+    def _feed(self) -> None:
+        unwrap = self.runtime.unwrap_futures
+        while True:
+            with self._cond:
+                while not self._outbox and self._control is None:
+                    self._cond.wait()
+                items, self._outbox = self._outbox, []
+                control = self._control
+            batch: list[tuple[int, Call]] = []
+            for future, call in items:
+                if unwrap and _call_has_futures(call[1], call[2]):
+                    # the awaited futures may depend on calls in this very batch
+                    if batch and not self._send_batch(batch):
+                        return
+                    batch = []
+                    try:
+                        args, kwargs = unwrap_call(call[1], call[2])
+                    except BaseException as exc:
+                        if future.set_running_or_notify_cancel():
+                            future.set_exception(exc)
+                        continue
+                    call = (call[0], args, kwargs)
+                if not future.set_running_or_notify_cancel():
+                    continue
+                call_id = next(self._ids)
+                with self._pending_lock:
+                    self._pending[call_id] = (future, call)
+                batch.append((call_id, call))
+            if batch and not self._send_batch(batch):
+                return
+            if control is not None:
+                self._send(control)
+                return
+
+    def _send_batch(self, batch: list[tuple[int, Call]]) -> bool:
+        from . import _wire as wire
+
+        message, failed = wire.encode_batch(wire.CALLS, batch)
+        for call_id, err in failed:
+            with self._pending_lock:
+                future, call = self._pending.pop(call_id)
+            future.set_exception(
+                SerializationError(
+                    f"arguments of {call[0] or 'the task'} could not be pickled: {err}"
+                )
+            )
+        return self._send(message)
+
+    def _send(self, message: bytes) -> bool:
+        try:
+            self._conn.send_bytes(message)
+            return True
+        except (OSError, ValueError):
+            return False  # the child is gone; the reader fails what is pending
+
+    # -- child -> parent --------------------------------------------------------------
+    def _read(self) -> None:
+        from multiprocessing.connection import wait
+
+        from . import _wire as wire
+
+        conn, proc = self._conn, self._proc
+        try:
+            while True:
+                if conn not in wait([conn, proc.sentinel]) and not conn.poll(0):
+                    break
+                try:
+                    message = conn.recv_bytes()
+                except (EOFError, OSError):
+                    break
+                self._complete(wire.decode_batch(message))
+        finally:
+            self._on_exit()
+
+    def _complete(self, items: list[tuple[Any, bool, Any]]) -> None:
+        from . import _wire as wire
+
+        for (call_id, kind), ok, value in items:
+            with self._pending_lock:
+                future, call = self._pending.pop(call_id)
+            if not ok:
+                future.set_exception(
+                    SerializationError(
+                        f"result of {call[0] or 'the task'} could not be unpickled: {value}"
+                    )
+                )
+            elif kind == wire.OK:
+                future.set_result(value)
+            elif kind == wire.ERROR:
+                future.set_exception(wire.unpack_exception(value))
+            else:
+                future.set_exception(CancelledError("the worker stopped before the call ran"))
+
+    def _on_exit(self) -> None:
+        proc = self._proc
+        proc.join(_GRACE)
+        _kill(proc)
+        code = proc.exitcode
+        if self._stopping and self._stop_timeout is not None and code not in (0, None):
+            reason = f"worker process was terminated by stop(timeout={self._stop_timeout})"
+        else:
+            reason = f"worker process died with {_describe_exit(code)}"
+        death = WorkerDiedError(reason, code)
+        with self._cond:
+            self._closed = True
+            self._death = death
+            items, self._outbox = self._outbox, []
+        with self._pending_lock:
+            pending, self._pending = self._pending, {}
+        for future, _ in items:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(death)
+        for future, _ in pending.values():
+            future.set_exception(death)
+        self._conn.close()
+
+    # -- shutdown ---------------------------------------------------------------------
+    def _request(self, control: bytes, cancel_queued: bool) -> list[tuple[Future[Any], Call]]:
+        with self._cond:
+            if self._control is not None or self._death is not None:
+                return []
+            self._closed = True
+            self._stopping = self._stopping or cancel_queued
+            self._control = control
+            items: list[tuple[Future[Any], Call]] = []
+            if cancel_queued:
+                items, self._outbox = self._outbox, []
+            self._cond.notify()
+        return items
+
+    def stop(self, timeout: float | None) -> None:
+        from . import _wire as wire
+
+        if self._proc is None:
+            return
+        self._stop_timeout = timeout
+        for future, _ in self._request(wire.STOP, cancel_queued=True):
+            future.cancel()
+        self._reader.join(timeout)
+        if self._reader.is_alive():
+            self._proc.terminate()
+            self._reader.join()
+
+    def close_when_idle(self) -> None:
+        from . import _wire as wire
+
+        if self._proc is not None:
+            self._request(wire.CLOSE, cancel_queued=False)
+
+    @property
+    def is_alive(self) -> bool:
+        return not self._closed and self._proc is not None and self._proc.is_alive()
+
+
+def _kill(proc: Any) -> None:
+    if proc.is_alive():
+        proc.terminate()
+        proc.join(_GRACE)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "an unknown exit code"
+    if code < 0:
+        try:
+            return f"exit code {code} ({signal.Signals(-code).name})"
+        except ValueError:
+            pass
+    return f"exit code {code}"

@@ -1,0 +1,128 @@
+"""``WorkerBuilder``: validated options waiting for ``.init(*args, **kwargs)``."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from typing import Any
+
+from ._backends import get_backend
+from ._enums import ExecutionMode
+from ._options import WorkerSpec, resolve_spec, validate_options
+from ._proxy import WorkerProxy, proxy_class_for
+from ._runtime import Runtime
+
+__all__ = ["WorkerBuilder"]
+
+
+class WorkerBuilder:
+    """Creates workers of one class with one set of options.
+
+    Returned by ``Worker.options(...)``; options are validated when the
+    builder is made, so a bad option fails before any worker starts.
+
+    Args:
+        worker_cls: The user's worker class.
+        options: Options given to ``.options()`` (highest precedence).
+    """
+
+    def __init__(self, worker_cls: type, options: dict[str, Any]) -> None:
+        self._worker_cls = worker_cls
+        self._options = validate_options(options)
+        self._spec = self._resolve()  # eager: mode-dependent rules fail here
+
+    def _resolve(self) -> WorkerSpec:
+        cls = self._worker_cls
+        return resolve_spec(
+            self._options,
+            getattr(cls, "__concurry_decorator_options__", {}),
+            _class_options(cls),
+        )
+
+    @property
+    def spec(self) -> WorkerSpec:
+        """The resolved options (as of when the builder was made)."""
+        return self._spec
+
+    def options(self, **options: Any) -> WorkerBuilder:
+        """A new builder with ``options`` layered over this one's."""
+        return WorkerBuilder(self._worker_cls, {**self._options, **options})
+
+    def init(self, *args: Any, **kwargs: Any) -> Any:
+        """Start a worker (or pool) and return its proxy.
+
+        Raises:
+            Exception: Whatever the class's ``__init__`` raised, with its original
+                type and message.
+        """
+        spec = self._resolve()
+        _check_model_class(self._worker_cls, spec.mode)
+        if spec.max_workers != 1 or spec.on_demand:
+            from ._pool import start_pool
+
+            return start_pool(self._worker_cls, spec, args, kwargs)
+        return start_worker(self._worker_cls, spec, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"WorkerBuilder({self._worker_cls.__name__}, mode={self._spec.mode.value!r})"
+
+
+def start_worker(
+    worker_cls: type,
+    spec: WorkerSpec,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    worker_index: int = 0,
+) -> WorkerProxy:
+    """Start one worker with a resolved spec and return its proxy."""
+    from ._limits import limits_for_worker
+    from ._retry import build_retry_plan
+
+    runtime = Runtime(
+        worker_cls=worker_cls,
+        args=args,
+        kwargs=kwargs,
+        unwrap_futures=spec.unwrap_futures,
+        retry=build_retry_plan(spec.retry, worker_cls.__name__),
+        limits=limits_for_worker(spec.limits, spec.mode, worker_index),
+    )
+    backend = get_backend(spec.mode)(runtime, spec.backend_options)
+    backend.start()
+    proxy_base = getattr(worker_cls, "__concurry_proxy_class__", WorkerProxy)
+    return proxy_class_for(worker_cls, proxy_base)(worker_cls, spec, backend)
+
+
+def _class_options(cls: type) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        merged.update(vars(klass).get("__concurry_class_options__", {}))
+    return merged
+
+
+def _is_model_class(cls: type) -> bool:
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("pydantic") and klass.__name__ == "BaseModel":
+            return True
+    return False
+
+
+def _check_model_class(cls: type, mode: ExecutionMode) -> None:
+    if not _is_model_class(cls):
+        return
+    if mode is ExecutionMode.Ray:
+        raise ValueError(
+            f"Cannot create Ray worker with Pydantic-based class {cls.__name__!r}: Ray actors "
+            "cannot wrap Typed/BaseModel classes; use a plain class, optionally with "
+            "@validate / @validate_call methods"
+        )
+    if _ray_installed():
+        warnings.warn(
+            f"{cls.__name__} is a Typed/BaseModel worker: it works in mode={mode.value!r} "
+            "but not in mode='ray'",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _ray_installed() -> bool:
+    return importlib.util.find_spec("ray") is not None

@@ -1,0 +1,141 @@
+"""``Invoker``: the one place that runs a call on a worker instance.
+
+Every backend hands its calls to an ``Invoker``: it resolves future arguments,
+finds the target (a method, or a function for task calls), applies the retry
+plan and runs sync or async code. ``call`` is for threads and processes (async
+methods run to completion on a private event loop); ``acall`` is its twin for
+the asyncio backend.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from ._unwrap import aunwrap_call, unwrap_call
+
+__all__ = ["TASK", "Call", "Invoker"]
+
+#: A call crossing from the proxy to a backend: (method name or TASK, args, kwargs).
+Call = tuple[str | None, tuple[Any, ...], dict[str, Any]]
+
+#: Method name of a task call: ``args[0]`` is the function to run on ``args[1:]``.
+TASK = None
+
+
+class Invoker:
+    """Runs calls against one worker instance.
+
+    Args:
+        instance: The user's worker object.
+        unwrap_futures: Resolve ``BaseFuture`` arguments before the call.
+        retry: A retry plan (``_retry.RetryPlan``) or None for no retries.
+    """
+
+    def __init__(self, instance: Any, unwrap_futures: bool = True, retry: Any = None) -> None:
+        self.instance = instance
+        self._unwrap = unwrap_futures
+        self._retry = retry
+        self._loop: Any = None
+        self._is_async: dict[str | None, bool] = {}
+        self._inject_limits = bool(getattr(instance, "_concurry_inject_limits_", False))
+        self._limits_params: dict[Any, bool] = {}
+
+    def _target(
+        self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:
+        if name is not TASK:
+            return getattr(self.instance, name), args, kwargs
+        fn, args = args[0], args[1:]
+        if self._inject_limits and "limits" not in kwargs and self._takes_limits(fn):
+            kwargs = {**kwargs, "limits": self.instance.limits}
+        return fn, args, kwargs
+
+    def _takes_limits(self, fn: Callable[..., Any]) -> bool:
+        try:
+            return self._limits_params[fn]
+        except (KeyError, TypeError):
+            pass
+        try:
+            found = "limits" in inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            found = False
+        try:
+            self._limits_params[fn] = found
+        except TypeError:
+            pass
+        return found
+
+    def is_async(self, name: str | None, args: tuple[Any, ...]) -> bool:
+        """True when the call's target is a coroutine function (decides the asyncio lane)."""
+        if name is TASK:
+            return inspect.iscoroutinefunction(args[0]) if args else False
+        try:
+            return self._is_async[name]
+        except KeyError:
+            target = getattr(self.instance, name, None)
+            found = inspect.iscoroutinefunction(target)
+            self._is_async[name] = found
+            return found
+
+    def call(self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run one call to completion in the current thread and return its result."""
+        if self._unwrap:
+            args, kwargs = unwrap_call(args, kwargs)
+        fn, args, kwargs = self._target(name, args, kwargs)
+        if self._retry is not None:
+            return self._retry.run(fn, args, kwargs, name, self._run_coroutine)
+        result = fn(*args, **kwargs)
+        if inspect.iscoroutine(result):
+            return self._run_coroutine(result)
+        return result
+
+    async def acall(self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run one call on the running event loop and return its result."""
+        if self._unwrap:
+            args, kwargs = await aunwrap_call(args, kwargs)
+        fn, args, kwargs = self._target(name, args, kwargs)
+        if self._retry is not None:
+            return await self._retry.arun(fn, args, kwargs, name)
+        result = fn(*args, **kwargs)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+
+    def _run_coroutine(self, coro: Any) -> Any:
+        import asyncio
+
+        if asyncio._get_running_loop() is not None:
+            # Called from inside someone's event loop (a sync worker used from async
+            # code): a second loop cannot run in this thread, so borrow one.
+            return _run_in_helper_thread(coro)
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        """Release the private event loop, if one was made."""
+        loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed():
+            loop.close()
+
+
+def _run_in_helper_thread(coro: Any) -> Any:
+    import asyncio
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def runner() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=runner, name="concurry-coroutine", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

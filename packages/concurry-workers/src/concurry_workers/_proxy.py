@@ -1,0 +1,214 @@
+"""``WorkerProxy``: the client-side handle of a running worker.
+
+Any public attribute of the worker class becomes a remote method: calling it
+returns a future (or the value when ``blocking=True``). The proxy's own
+names are few (``stop``, ``mode``, ``blocking``, ``worker_class``) and a
+worker method with one of those names other than ``stop`` wins over it.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from concurrent.futures import Future
+from typing import Any
+
+from concurry_futures import ConcurrentFuture, SyncFuture
+
+from ._backends import Backend
+from ._enums import ExecutionMode
+from ._errors import WorkerStoppedError
+from ._invoke import Call
+from ._options import WorkerSpec
+from ._sentinel import _NO_ARG
+from ._submission import SubmissionQueue
+
+__all__ = ["RemoteMethod", "WorkerProxy", "proxy_class_for"]
+
+
+class RemoteMethod:
+    """A bound remote method: ``proxy.name(*args, **kwargs)``."""
+
+    __slots__ = ("__name__", "_proxy")
+
+    def __init__(self, proxy: WorkerProxy, name: str) -> None:
+        self._proxy = proxy
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._proxy._submit((self.__name__, args, kwargs))
+
+    def __repr__(self) -> str:
+        return f"<remote method {self._proxy._worker_cls.__name__}.{self.__name__}>"
+
+
+class WorkerProxy:
+    """Handle to one worker; created by ``WorkerBuilder.init``, not directly.
+
+    Attributes:
+        mode: The worker's ``ExecutionMode``.
+        blocking: Whether calls return values instead of futures.
+        worker_class: The user's worker class.
+    """
+
+    def __init__(self, worker_cls: type, spec: WorkerSpec, backend: Backend) -> None:
+        self._worker_cls = worker_cls
+        self._spec = spec
+        self._backend = backend
+        self._inline = backend.inline
+        self._blocking = spec.blocking
+        self._stopped = False
+        self._stop_lock = threading.Lock()
+        self._stop_done = threading.Event()
+        cap = spec.max_queued_tasks
+        self._queue = SubmissionQueue(cap, backend.submit) if cap is not None else None
+        self._direct = backend.submit
+        self._dynamic = hasattr(worker_cls, "__getattr__")
+        # A proxy dropped without stop(): finish what was submitted, then free the worker.
+        self._finalizer = weakref.finalize(self, _close_forgotten, backend, self._queue)
+
+    # -- attribute access -------------------------------------------------------------
+    def __getattr__(self, name: str) -> RemoteMethod:
+        if name.startswith("_") or not (self._dynamic or hasattr(self._worker_cls, name)):
+            raise AttributeError(f"{self._worker_cls.__name__!r} worker has no method {name!r}")
+        method = RemoteMethod(self, name)
+        self.__dict__[name] = method
+        return method
+
+    @property
+    def mode(self) -> ExecutionMode:
+        """The worker's execution mode."""
+        return self._spec.mode
+
+    @property
+    def blocking(self) -> bool:
+        """True when calls return results directly."""
+        return self._blocking
+
+    @property
+    def worker_class(self) -> type:
+        """The user's worker class."""
+        return self._worker_cls
+
+    # -- calls ------------------------------------------------------------------------
+    def _submit(self, call: Call) -> Any:
+        if self._stopped:
+            raise WorkerStoppedError()
+        if self._inline:
+            try:
+                value = self._backend.run_inline(call)
+            except WorkerStoppedError:
+                raise
+            except BaseException as exc:
+                if self._blocking:
+                    raise
+                return SyncFuture(exception_value=exc)
+            return value if self._blocking else SyncFuture(value)
+        future: Future[Any] = Future()
+        if self._blocking:
+            self._direct(future, call)
+            return future.result()
+        if self._queue is not None:
+            self._queue.submit(future, call)
+        else:
+            self._direct(future, call)
+        return ConcurrentFuture(future)
+
+    # -- lifecycle --------------------------------------------------------------------
+    def stop(self, timeout: Any = _NO_ARG) -> None:
+        """Stop the worker; idempotent.
+
+        New calls raise ``RuntimeError("worker is stopped")``, calls still
+        queued are cancelled, the running call finishes and gets its result.
+
+        Args:
+            timeout: Seconds to wait for the running call (default: the
+                ``stop_timeout`` option). A process still busy afterwards is
+                terminated; a thread is left to finish as a daemon.
+        """
+        with self._stop_lock:
+            first = not self._stopped
+            self._stopped = True
+        wait = self._spec.stop_timeout if timeout is _NO_ARG else timeout
+        if not first:
+            self._stop_done.wait(wait)
+            return
+        self._finalizer.detach()
+        try:
+            if self._queue is not None:
+                for future in self._queue.close():
+                    future.cancel()
+            self._backend.stop(wait)
+        finally:
+            self._stop_done.set()
+
+    def __enter__(self) -> WorkerProxy:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else "running"
+        return f"<{self._worker_cls.__name__} worker mode={self._spec.mode.value!r} {state}>"
+
+    def __dir__(self) -> list[str]:
+        names = {n for n in dir(self._worker_cls) if not n.startswith("_")}
+        return sorted(names | {"stop", "mode", "blocking", "worker_class"})
+
+
+def _close_forgotten(backend: Backend, queue: SubmissionQueue | None) -> None:
+    if queue is None:
+        backend.close_when_idle()
+    else:
+        queue.when_drained(backend.close_when_idle)
+
+
+_proxy_classes: weakref.WeakKeyDictionary[type, type] = weakref.WeakKeyDictionary()
+
+
+class _RemoteMethodDescriptor:
+    """Class attribute that shadows a proxy name with the worker's own method."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __get__(self, proxy: Any, owner: type | None = None) -> Any:
+        if proxy is None:
+            return self
+        return RemoteMethod(proxy, self._name)
+
+
+def proxy_class_for(worker_cls: type, base: type[WorkerProxy] = WorkerProxy) -> type[WorkerProxy]:
+    """The proxy class for ``worker_cls``: ``base`` with clashing names routed to the worker."""
+    key = worker_cls
+    try:
+        cached = _proxy_classes[key]
+        if issubclass(cached, base):
+            return cached
+    except (KeyError, TypeError):
+        pass
+    reserved = frozenset(n for n in dir(base) if not n.startswith("_")) - {"stop"}
+    clashes = [n for n in dir(worker_cls) if n in reserved and n in _user_names(worker_cls, base)]
+    if not clashes:
+        cls = base
+    else:
+        namespace = {name: _RemoteMethodDescriptor(name) for name in clashes}
+        cls = type(f"{worker_cls.__name__}Proxy", (base,), namespace)
+    try:
+        _proxy_classes[key] = cls
+    except TypeError:
+        pass
+    return cls
+
+
+def _user_names(worker_cls: type, base: type) -> set[str]:
+    # Names the user's class defines itself (not those inherited from Worker / the proxy).
+    from ._worker import Worker
+
+    names: set[str] = set()
+    for klass in worker_cls.__mro__:
+        if klass in (Worker, object) or issubclass(base, klass):
+            continue
+        names.update(vars(klass))
+    return names

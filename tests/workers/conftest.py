@@ -1,0 +1,91 @@
+"""Fixtures for the concurry-workers suite: a ``worker_mode`` parametrised over every
+local backend, and leak checks for threads and child processes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+LOCAL_MODES = ["sync", "thread", "process", "asyncio"]
+
+# Worker classes defined in test modules travel to child processes by value, so the
+# children never need to import the test modules (pytest imports them by path).
+import cloudpickle  # noqa: E402
+
+for _name, _module in list(sys.modules.items()):
+    if _name.startswith("tests.workers"):
+        cloudpickle.register_pickle_by_value(_module)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.startswith("tests.workers"):
+            try:
+                cloudpickle.register_pickle_by_value(module)
+            except (ValueError, TypeError):
+                pass
+
+
+@pytest.fixture(params=LOCAL_MODES)
+def worker_mode(request: pytest.FixtureRequest) -> str:
+    """Each local execution mode in turn."""
+    return str(request.param)
+
+
+def _children() -> set[int]:
+    pids = set()
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me and fields[0] != "Z" and not _is_helper(entry):
+            pids.add(int(entry))
+    return pids
+
+
+def _is_helper(pid: str) -> bool:
+    # multiprocessing's process-wide helpers (fork server, resource tracker) live on
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read()
+    except OSError:
+        return False
+    return b"forkserver" in cmdline or b"resource_tracker" in cmdline
+
+
+def _settle(check: object, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)  # polling a leak check, not synchronising test logic
+    return bool(check())  # type: ignore[operator]
+
+
+@pytest.fixture
+def no_leaks() -> Iterator[None]:
+    """Fail when a test leaves a new thread or child process running."""
+    threads_before = set(threading.enumerate())
+    children_before = _children()
+    yield
+    deadline = time.monotonic() + 10
+
+    def threads_ok() -> bool:
+        extra = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+        return not [t for t in extra if t.name.startswith("concurry")]
+
+    def children_ok() -> bool:
+        return not (_children() - children_before)
+
+    assert _settle(threads_ok, deadline), [t.name for t in threading.enumerate()]
+    assert _settle(children_ok, deadline), _children() - children_before

@@ -1,0 +1,317 @@
+"""One behaviour suite, run on every local mode (sync, thread, process, asyncio)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from concurrent.futures import CancelledError
+
+import pytest
+
+from concurry_futures import BaseFuture, SyncFuture
+from concurry_workers import Worker, WorkerStoppedError
+
+T = 30  # generous timeout for every wait
+
+
+class Counter(Worker):
+    def __init__(self, start: int = 0, *, step: int = 1) -> None:
+        self.count = start
+        self.step = step
+
+    def incr(self) -> int:
+        self.count += self.step
+        return self.count
+
+    def echo(self, *args, **kwargs):
+        return args, kwargs
+
+    async def aecho(self, value):
+        await asyncio.sleep(0)
+        return value
+
+    def fail(self, message: str) -> None:
+        raise ValueError(message)
+
+    async def afail(self, message: str) -> None:
+        raise KeyError(message)
+
+    def exit(self) -> None:
+        raise SystemExit(3)
+
+    def interrupt(self) -> None:
+        raise KeyboardInterrupt
+
+    # names that clash with helpers of pydantic models / proxies
+    def copy(self):
+        return "copy"
+
+    def json(self):
+        return "json"
+
+    def validate(self):
+        return "validate"
+
+    def options(self):  # shadows Worker.options on instances only
+        return "options"
+
+    def dict(self):
+        return "dict"
+
+    def model_dump(self):
+        return "model_dump"
+
+    def mode(self):
+        return "mode"
+
+    def blocking(self):
+        return "blocking"
+
+
+class Plain(Worker):
+    def double(self, x):
+        return 2 * x
+
+    async def adouble(self, x):
+        return 2 * x
+
+    def fail(self, message):
+        raise ValueError(message)
+
+
+class Failing(Worker):
+    def __init__(self, message: str) -> None:
+        raise ValueError(message)
+
+
+class Gate(Worker):
+    """Blocks in ``hold`` until released (the test drives it with a second worker)."""
+
+    def __init__(self) -> None:
+        self.log: list[int] = []
+
+    def hold(self, started: str, release: str) -> str:
+        """Announce the start by creating ``started``; return once ``release`` exists."""
+        import os
+        import time
+
+        open(started, "w").close()
+        deadline = time.monotonic() + 30
+        while not os.path.exists(release) and time.monotonic() < deadline:
+            time.sleep(0.005)  # a cross-process gate: the test creates the file
+        return "held"
+
+    def record(self, i: int) -> int:
+        self.log.append(i)
+        return i
+
+    def get_log(self) -> list[int]:
+        return list(self.log)
+
+
+def test_call_returns_future_and_keeps_state(worker_mode, no_leaks):
+    w = Counter.options(mode=worker_mode).init(10, step=2)
+    try:
+        first = w.incr()
+        assert isinstance(first, BaseFuture)
+        if worker_mode == "sync":
+            assert isinstance(first, SyncFuture)
+        assert first.result(timeout=T) == 12
+        assert w.incr().result(timeout=T) == 14
+        assert w.echo(1, a=2).result(timeout=T) == ((1,), {"a": 2})
+    finally:
+        w.stop()
+
+
+def test_calls_run_in_order(worker_mode, no_leaks):
+    with Gate.options(mode=worker_mode).init() as w:
+        futures = [w.record(i) for i in range(200)]
+        assert [f.result(timeout=T) for f in futures] == list(range(200))
+        assert w.get_log().result(timeout=T) == list(range(200))
+
+
+def test_async_methods_work(worker_mode, no_leaks):
+    with Counter.options(mode=worker_mode).init() as w:
+        assert w.aecho(5).result(timeout=T) == 5
+        with pytest.raises(KeyError, match="boom"):
+            w.afail("boom").result(timeout=T)
+
+
+def test_errors_keep_type_and_message(worker_mode, no_leaks):
+    with Counter.options(mode=worker_mode).init() as w:
+        future = w.fail("nope")
+        with pytest.raises(ValueError, match="nope"):
+            future.result(timeout=T)
+        assert isinstance(future.exception(timeout=T), ValueError)
+        assert w.incr().result(timeout=T) == 1  # still serving
+
+
+def test_system_exit_and_keyboard_interrupt_come_back(worker_mode, no_leaks):
+    with Counter.options(mode=worker_mode).init() as w:
+        with pytest.raises(SystemExit):
+            w.exit().result(timeout=T)
+        with pytest.raises(KeyboardInterrupt):
+            w.interrupt().result(timeout=T)
+        assert w.incr().result(timeout=T) == 1
+
+
+def test_init_error_raises_at_init(worker_mode, no_leaks):
+    with pytest.raises(ValueError, match="bad config"):
+        Failing.options(mode=worker_mode).init("bad config")
+
+
+def test_blocking_returns_values(worker_mode, no_leaks):
+    with Plain.options(mode=worker_mode, blocking="true").init() as w:
+        assert w.blocking is True
+        assert w.double(2) == 4
+        assert w.adouble(3) == 6
+        with pytest.raises(ValueError, match="direct"):
+            w.fail("direct")
+
+
+def test_missing_method_is_attribute_error(worker_mode, no_leaks):
+    with Counter.options(mode=worker_mode).init() as w:
+        with pytest.raises(AttributeError, match="no_such_method"):
+            w.no_such_method()
+        with pytest.raises(AttributeError):
+            w._private()
+
+
+@pytest.mark.parametrize(
+    "name", ["copy", "json", "validate", "options", "dict", "model_dump", "mode", "blocking"]
+)
+def test_helper_names_reach_the_worker(name, worker_mode, no_leaks):
+    with Counter.options(mode=worker_mode).init() as w:
+        assert getattr(w, name)().result(timeout=T) == name
+
+
+def test_stop_is_idempotent_and_refuses_calls(worker_mode, no_leaks):
+    w = Counter.options(mode=worker_mode).init()
+    assert w.incr().result(timeout=T) == 1
+    w.stop()
+    w.stop()
+    with pytest.raises(RuntimeError, match="worker is stopped"):
+        w.incr()
+    with pytest.raises(WorkerStoppedError):
+        w.incr()
+
+
+def test_context_manager_stops_on_error(worker_mode, no_leaks):
+    with pytest.raises(ZeroDivisionError), Counter.options(mode=worker_mode).init() as w:
+        1 / 0  # noqa: B018
+    with pytest.raises(RuntimeError, match="worker is stopped"):
+        w.incr()
+
+
+def test_future_arguments_are_unwrapped(worker_mode, no_leaks):
+    with (
+        Counter.options(mode=worker_mode).init(1) as producer,
+        Counter.options(mode=worker_mode).init() as consumer,
+    ):
+        a = producer.incr()  # 2
+        b = producer.incr()  # 3
+        out = consumer.echo(a, [b, (a,)], {"k": {b}}, key=[a]).result(timeout=T)
+        assert out == ((2, [3, (2,)], {"k": {3}}), {"key": [2]})
+
+
+def test_failed_future_argument_fails_the_call(worker_mode, no_leaks):
+    with Counter.options(mode=worker_mode).init() as w:
+        bad = w.fail("upstream")
+        with pytest.raises(ValueError, match="upstream"):
+            w.echo(bad).result(timeout=T)
+
+
+def test_unwrap_futures_false_passes_futures(no_leaks):
+    # process mode cannot receive a live future, so this runs where objects are shared
+    for mode in ("sync", "thread", "asyncio"):
+        with Counter.options(mode=mode, unwrap_futures=False).init() as w:
+            f = SyncFuture(7)
+            (got,), _ = w.echo(f).result(timeout=T)
+            assert got is f
+
+
+def test_caller_does_not_block_on_pending_argument(no_leaks):
+    # the thread worker waits for the argument; the caller gets its future at once
+    release = threading.Event()
+    from concurrent.futures import Future
+
+    from concurry_futures import ConcurrentFuture
+
+    raw: Future = Future()
+    with Counter.options(mode="thread").init() as w:
+        fut = w.echo(ConcurrentFuture(raw))
+        assert not fut.done()
+        release.set()
+        raw.set_result("late")
+        assert fut.result(timeout=T) == (("late",), {})
+
+
+def wait_for_file(path, timeout=T):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.005)  # waiting on a file the worker creates (cross-process signal)
+
+
+@pytest.fixture
+def gate_files(tmp_path):
+    return str(tmp_path / "started"), str(tmp_path / "release")
+
+
+def test_stop_cancels_queued_and_finishes_running(worker_mode, gate_files, no_leaks):
+    if worker_mode == "sync":
+        pytest.skip("sync calls finish before they return: nothing is ever queued")
+    started, release = gate_files
+    w = Gate.options(mode=worker_mode, max_queued_tasks=3).init()
+    running = w.hold(started, release)
+    wait_for_file(started)
+    queued = [w.record(i) for i in range(20)]
+    stopper = threading.Thread(target=w.stop, kwargs={"timeout": T})
+    stopper.start()
+    with pytest.raises(RuntimeError, match="worker is stopped"):
+        for _ in range(1000):  # stop() refuses new calls as soon as it starts
+            w.record(-1)
+            time.sleep(0.001)
+    open(release, "w").close()
+    stopper.join(T)
+    assert not stopper.is_alive()
+    assert running.result(timeout=0) == "held"
+    for f in queued:
+        assert f.done()
+        with pytest.raises(CancelledError):
+            f.result(timeout=0)
+
+
+def test_cancel_a_queued_call(worker_mode, gate_files, no_leaks):
+    if worker_mode == "sync":
+        pytest.skip("sync calls are complete when returned")
+    started, release = gate_files
+    with Gate.options(mode=worker_mode, max_queued_tasks=2).init() as w:
+        running = w.hold(started, release)
+        queued = [w.record(i) for i in range(5)]
+        target = queued[-1]  # held client-side by the submission queue
+        assert target.cancel()
+        assert target.cancelled()
+        open(release, "w").close()
+        assert running.result(timeout=T) == "held"
+        assert [f.result(timeout=T) for f in queued[:-1]] == [0, 1, 2, 3]
+        assert w.get_log().result(timeout=T) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_submission_queue_returns_at_once_and_caps_inflight(mode, gate_files, no_leaks):
+    started, release = gate_files
+    with Gate.options(mode=mode, max_queued_tasks=3).init() as w:
+        hold = w.hold(started, release)
+        t0 = time.monotonic()
+        futures = [w.record(i) for i in range(50)]  # must not block the caller
+        assert time.monotonic() - t0 < 5
+        assert not futures[-1].done()
+        queue = w._queue
+        assert queue.inflight == 3
+        assert queue.waiting == 48
+        open(release, "w").close()
+        hold.result(timeout=T)
+        assert [f.result(timeout=T) for f in futures] == list(range(50))
