@@ -63,6 +63,7 @@ class LimitSetAcquisition:
         self._set = limit_set
         self._plan = plan
         self._released = False
+        self._usage: dict[str, float] | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -86,7 +87,7 @@ class LimitSetAcquisition:
     @property
     def usage(self) -> dict[str, float]:
         """The usage reported so far, per key."""
-        return dict(getattr(self, "_usage", None) or {})
+        return dict(self._usage or {})
 
     @property
     def released(self) -> bool:
@@ -96,7 +97,7 @@ class LimitSetAcquisition:
     @property
     def acquisitions(self) -> dict[str, Acquisition]:
         """Per-key :class:`Acquisition` records."""
-        usage = getattr(self, "_usage", None) or {}
+        usage = self._usage or {}
         by_key = self._set._by_key
         return {k: Acquisition(by_key[k], n, usage.get(k)) for k, n in self.requested.items()}
 
@@ -115,15 +116,17 @@ class LimitSetAcquisition:
         if self._released:
             what = "released" if self.successful else "failed"
             raise LimitUsageError(f"cannot update a {what} acquisition")
-        items = dict(usage or {}, **more)
+        items = dict(usage) if usage else {}
+        if more:
+            items.update(more)
         updatable = self._plan.updatable
         for key, used in items.items():
             n = updatable.get(key)
             if n is None or used.__class__ not in _NUMBERS or not 0 <= used <= n:
                 self._check(key, used)
-        current = getattr(self, "_usage", None)
+        current = self._usage
         if current is None:
-            self._usage: dict[str, float] = items
+            self._usage = items
         else:
             current.update(items)
 
@@ -157,20 +160,25 @@ class LimitSetAcquisition:
             return ()
         self._released = True
         plan = self._plan
-        usage = getattr(self, "_usage", None)
+        usage = self._usage
         gives = plan.resources
-        if plan.refundable and usage:
-            extra = [
-                (i, n - usage[k]) for i, k, n in plan.refundable if k in usage and usage[k] < n
-            ]
+        if usage is not None and plan.refundable:
+            extra = []
+            for i, k, n in plan.refundable:
+                used = usage.get(k)
+                if used is not None and used < n:
+                    extra.append((i, n - used))
             if extra:
                 gives = gives + tuple(extra)
         if gives:
             self._set._store.give_back(gives)
-        if plan.needs_update:
+        needs = plan.needs_update
+        if needs:
             if usage is None:
-                return plan.needs_update
-            return tuple(k for k in plan.needs_update if k not in usage)
+                return needs
+            for k in needs:
+                if k not in usage:
+                    return tuple(k for k in needs if k not in usage)
         return ()
 
     def release(self) -> None:
@@ -223,6 +231,7 @@ class FailedAcquisition(LimitSetAcquisition):
         self._set = limit_set
         self._plan = plan
         self._released = True
+        self._usage = None
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         return None

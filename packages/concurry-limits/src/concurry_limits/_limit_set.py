@@ -285,9 +285,10 @@ class LimitSet:
         """
         return AsyncAcquire(self, requested, timeout)
 
-    async def _async_acquire(
+    def _first(
         self, requested: Mapping[str, float] | None, timeout: float | None
-    ) -> LimitSetAcquisition:
+    ) -> LimitSetAcquisition | Plan:
+        """One non-blocking attempt: the acquisition, or the plan still to wait for."""
         if timeout is not None:
             _check_timeout(timeout)
         if requested is None:
@@ -300,10 +301,21 @@ class LimitSet:
                 return self._empty or LimitSetAcquisition(self, plan)
         if not plan.try_take():
             return LimitSetAcquisition(self, plan)
+        return plan
+
+    async def _async_wait(self, plan: Plan, timeout: float | None) -> LimitSetAcquisition:
         deadline = _deadline(timeout)
         if (deadline is None or timeout) and await self._store.async_take(plan.entries, deadline):
             return LimitSetAcquisition(self, plan)
         raise LimitTimeoutError(self._timeout_message(plan, timeout))
+
+    async def _async_acquire(
+        self, requested: Mapping[str, float] | None, timeout: float | None
+    ) -> LimitSetAcquisition:
+        got = self._first(requested, timeout)
+        if got.__class__ is Plan:
+            return await self._async_wait(got, timeout)  # type: ignore[arg-type]
+        return got  # type: ignore[return-value]
 
     def _timeout_message(self, plan: Plan, timeout: float | None) -> str:
         keys = ", ".join(f"{k}={n:g}" for k, n in plan.amounts.items())
@@ -352,12 +364,14 @@ class AsyncAcquire:
         return self._set._async_acquire(self._requested, self._timeout).__await__()
 
     async def __aenter__(self) -> LimitSetAcquisition:
-        self._acq = await self._set._async_acquire(self._requested, self._timeout)
-        return self._acq
+        got = self._set._first(self._requested, self._timeout)
+        if got.__class__ is Plan:
+            got = await self._set._async_wait(got, self._timeout)
+        self._acq = got
+        return got
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        assert self._acq is not None
-        self._acq.__exit__(exc_type, exc, tb)
+        self._acq.__exit__(exc_type, exc, tb)  # type: ignore[union-attr]
 
 
 def _rebuild(

@@ -37,32 +37,33 @@ def init(capacity: float, window: float, entries: int = DEFAULT_ENTRIES) -> list
 
 def take(s: State, n: float, now: float) -> float:
     """Log ``n`` at ``now``: 0.0 when granted, else when enough old grants expire."""
-    size = int(s[4])
-    head = int(s[3])
+    size = s[4]
     total = s[5]
-    if size:
+    if size and s[_HDR + 2 * int(s[3])] <= now - s[1]:
         cutoff = now - s[1]
-        i = _HDR + 2 * head
-        if s[i] <= cutoff:
-            ring = int(s[2])
-            while size and s[i] <= cutoff:
-                total -= s[i + 1]
-                head = head + 1 if head + 1 < ring else 0
-                size -= 1
-                i = _HDR + 2 * head
-            if not size:
-                total = 0.0
-            s[3] = float(head)
-            s[4] = float(size)
-            s[5] = total
-    if total + n <= s[0]:
         ring = int(s[2])
-        if size < ring:
-            i = _HDR + 2 * ((head + size) % ring)
+        head = int(s[3])
+        left = int(size)
+        i = _HDR + 2 * head
+        while left and s[i] <= cutoff:
+            total -= s[i + 1]
+            head = head + 1 if head + 1 < ring else 0
+            left -= 1
+            i = _HDR + 2 * head
+        if not left:
+            total = 0.0
+        size = float(left)
+        s[3] = float(head)
+        s[4] = size
+        s[5] = total
+    if total + n <= s[0]:
+        ring_f = s[2]
+        if size < ring_f:
+            i = _HDR + 2 * int((s[3] + size) % ring_f)
             s[i + 1] = n
-            s[4] = float(size + 1)
-        else:
-            i = _HDR + 2 * ((head + size - 1) % ring)
+            s[4] = size + 1.0
+        else:  # full: the newest slot absorbs the grant and moves to now (safe side)
+            i = _HDR + 2 * int((s[3] + size - 1.0) % ring_f)
             s[i + 1] += n
         s[i] = now
         s[5] = total + n
@@ -70,12 +71,12 @@ def take(s: State, n: float, now: float) -> float:
     need = total + n - s[0]
     acc = 0.0
     ring = int(s[2])
-    i = head
-    for _ in range(size):
-        acc += s[_HDR + 2 * i + 1]
+    j = int(s[3])
+    for _ in range(int(size)):
+        acc += s[_HDR + 2 * j + 1]
         if acc >= need:
-            return s[_HDR + 2 * i] + s[1]
-        i = i + 1 if i + 1 < ring else 0
+            return s[_HDR + 2 * j] + s[1]
+        j = j + 1 if j + 1 < ring else 0
     return now + s[1]
 
 

@@ -32,9 +32,10 @@ import os
 import threading
 import weakref
 from array import array
+from time import monotonic
 
 from concurry_limits._algorithms import initial_state
-from concurry_limits._backends._base import Backend
+from concurry_limits._backends._base import Backend, Entries
 from concurry_limits._backends._inprocess import InProcessStore
 from concurry_limits._errors import LimitBackendError
 from concurry_limits._limits import Limit
@@ -48,6 +49,7 @@ __all__ = ["MultiprocessBackend", "SharedStore"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 _LIVE: weakref.WeakSet[SharedStore] = weakref.WeakSet()
@@ -165,6 +167,35 @@ class SharedStore(InProcessStore):
         super()._reset_locks()
         self._lock = _ProcessLock(self._file.fileno())
         self._cond = threading.Condition(self._lock)
+
+    def compile(self, entries: Entries) -> Callable[[], float]:
+        store = self
+        flock, ex, un = fcntl.flock, fcntl.LOCK_EX, fcntl.LOCK_UN
+        attempt = self._attempt
+        if len(entries) == 1:
+            ((i, n),) = entries
+            take = self._takes[i]
+            state = self._states[i]
+
+            def attempt_one(entries: Entries, now: float) -> float:
+                return take(state, n, now)
+
+            attempt = attempt_one
+
+        def fast() -> float:
+            lock = store._lock  # read each time: a forked child gets a new one
+            local = lock._local
+            local.acquire()
+            try:
+                flock(lock._fd, ex)
+                try:
+                    return attempt(entries, monotonic())
+                finally:
+                    flock(lock._fd, un)
+            finally:
+                local.release()
+
+        return fast
 
     def _reopen(self) -> None:
         # after fork the child shares the parent's open file description, and
