@@ -18,8 +18,12 @@ from ._errors import (
     WorkerError,
     WorkerStoppedError,
 )
+from ._executor import Executor
+from ._pool import WorkerPool
 from ._proxy import WorkerProxy
 from ._sentinel import _NO_ARG, _NO_ARG_TYPE
+from ._task import task
+from ._task_worker import TaskWorker
 from ._worker import Worker, worker
 
 __all__ = [
@@ -27,16 +31,20 @@ __all__ = [
     "_NO_ARG_TYPE",
     "BackendUnavailableError",
     "ExecutionMode",
+    "Executor",
     "LoadBalancingAlgorithm",
     "RemoteTraceback",
     "SerializationError",
+    "TaskWorker",
     "Worker",
     "WorkerBuilder",
     "WorkerDiedError",
     "WorkerError",
+    "WorkerPool",
     "WorkerProxy",
     "WorkerStoppedError",
     "global_config",
+    "task",
     "temp_config",
     "worker",
 ]

@@ -30,6 +30,9 @@ class WorkerBuilder:
         self._worker_cls = worker_cls
         self._options = validate_options(options)
         self._spec = self._resolve()  # eager: mode-dependent rules fail here
+        from ._retry import build_retry_plan
+
+        build_retry_plan(self._spec.retry, worker_cls.__name__)  # eager: bad retry options
 
     def _resolve(self) -> WorkerSpec:
         cls = self._worker_cls
@@ -89,7 +92,9 @@ def start_worker(
     backend = get_backend(spec.mode)(runtime, spec.backend_options)
     backend.start()
     proxy_base = getattr(worker_cls, "__concurry_proxy_class__", WorkerProxy)
-    return proxy_class_for(worker_cls, proxy_base)(worker_cls, spec, backend)
+    proxy = proxy_class_for(worker_cls, proxy_base)(worker_cls, spec, backend)
+    proxy._init_args = (args, kwargs)
+    return proxy
 
 
 def _class_options(cls: type) -> dict[str, Any]:

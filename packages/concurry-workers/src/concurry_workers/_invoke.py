@@ -15,13 +15,16 @@ from typing import Any
 
 from ._unwrap import aunwrap_call, unwrap_call
 
-__all__ = ["TASK", "Call", "Invoker"]
+__all__ = ["BOUND", "TASK", "Call", "Invoker"]
 
 #: A call crossing from the proxy to a backend: (method name or TASK, args, kwargs).
 Call = tuple[str | None, tuple[Any, ...], dict[str, Any]]
 
 #: Method name of a task call: ``args[0]`` is the function to run on ``args[1:]``.
 TASK = None
+
+#: ``args[0]`` of a task call that runs the worker's bound function (``TaskWorker``).
+BOUND = "__concurry_bound_fn__"
 
 
 class Invoker:
@@ -48,6 +51,8 @@ class Invoker:
         if name is not TASK:
             return getattr(self.instance, name), args, kwargs
         fn, args = args[0], args[1:]
+        if isinstance(fn, str) and fn == BOUND:
+            fn = self.instance._bound_fn
         if self._inject_limits and "limits" not in kwargs and self._takes_limits(fn):
             kwargs = {**kwargs, "limits": self.instance.limits}
         return fn, args, kwargs
@@ -70,7 +75,10 @@ class Invoker:
     def is_async(self, name: str | None, args: tuple[Any, ...]) -> bool:
         """True when the call's target is a coroutine function (decides the asyncio lane)."""
         if name is TASK:
-            return inspect.iscoroutinefunction(args[0]) if args else False
+            fn = args[0] if args else None
+            if isinstance(fn, str) and fn == BOUND:
+                fn = getattr(self.instance, "_bound_fn", None)
+            return inspect.iscoroutinefunction(fn)
         try:
             return self._is_async[name]
         except KeyError:

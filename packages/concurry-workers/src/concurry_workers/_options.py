@@ -65,6 +65,10 @@ def _validate_value(name: str, value: Any) -> Any:
         return None if value is None else as_float(name, value)
     if base in VALIDATORS:
         return VALIDATORS[base](name, value)
+    if base == "limits":
+        from ._limits import check_limits
+
+        return check_limits(name, value)
     if base == "actor_options" and not isinstance(value, dict):
         raise ValueError(f"actor_options must be a dict, got {value!r}")
     return value

@@ -22,7 +22,6 @@ __all__ = [
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
 _FALSE = {"false", "f", "no", "n", "0", "off"}
 _MP_CONTEXTS = ("fork", "spawn", "forkserver")
-_RETRY_ALGORITHMS = ("linear", "exponential", "fibonacci", "fixed")
 
 
 def as_bool(name: str, value: Any) -> bool:
@@ -107,11 +106,13 @@ def as_mp_context(name: str, value: Any) -> str:
 
 
 def as_retry_algorithm(name: str, value: Any) -> Any:
-    """A retry algorithm name or enum member (normalised to its lower-case name)."""
-    raw = getattr(value, "value", value)
-    if isinstance(raw, str) and raw.strip().lower() in _RETRY_ALGORITHMS:
-        return raw.strip().lower()
-    raise ValueError(f"{name} must be one of {', '.join(_RETRY_ALGORITHMS)}; got {value!r}")
+    """A ``concurry_retry.RetryAlgorithm`` member, name or alias."""
+    from concurry_retry import RetryAlgorithm
+
+    try:
+        return RetryAlgorithm(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def as_retry_on(name: str, value: Any) -> Any:

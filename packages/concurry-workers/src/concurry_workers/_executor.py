@@ -1,0 +1,108 @@
+"""``Executor``: a ``concurrent.futures.Executor`` backed by a TaskWorker pool."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from concurry_futures import ConcurrentFuture
+
+from ._errors import WorkerStoppedError
+from ._task_worker import TaskWorker
+
+__all__ = ["Executor"]
+
+
+class Executor(concurrent.futures.Executor):
+    """A drop-in ``concurrent.futures.Executor`` running on concurry workers.
+
+    ``submit`` returns a real ``concurrent.futures.Future`` (so
+    ``concurrent.futures.wait``/``as_completed`` work); ``shutdown(wait=True)``
+    lets submitted work finish, ``cancel_futures=True`` cancels what is queued.
+
+    Args:
+        mode: Execution mode (sync, thread, process, asyncio, ray).
+        max_workers: Number of workers (default 1; sync/asyncio always 1).
+        **options: Any other ``Worker.options()`` option.
+
+    Example:
+        >>> with Executor("thread", max_workers=2) as ex:
+        ...     list(ex.map(abs, [-1, -2]))
+        [1, 2]
+    """
+
+    def __init__(self, mode: Any = "thread", max_workers: int | None = None, **options: Any):
+        if max_workers is not None:
+            options["max_workers"] = max_workers
+        self._workers = TaskWorker.options(mode=mode, **options).init()
+        self._outstanding: set[concurrent.futures.Future[Any]] = set()
+        self._lock = threading.Lock()
+        self._shutdown = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Schedule ``fn(*args, **kwargs)``; returns a ``concurrent.futures.Future``."""
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        try:
+            outcome = self._workers.submit(fn, *args, **kwargs)
+        except WorkerStoppedError:
+            raise RuntimeError("cannot schedule new futures after shutdown") from None
+        future = _as_concurrent(outcome, self._workers.blocking)
+        if not future.done():
+            with self._lock:
+                self._outstanding.add(future)
+            future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            self._outstanding.discard(future)
+
+    def map(  # type: ignore[override]
+        self,
+        fn: Callable[..., Any],
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        chunksize: int = 1,
+    ) -> Iterator[Any]:
+        """Like ``concurrent.futures.Executor.map``, consuming the input lazily."""
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        return self._workers.map(fn, *iterables, timeout=timeout)  # type: ignore[no-any-return]
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop accepting work; finish (or with ``cancel_futures``, cancel) the queued work."""
+        self._shutdown = True
+        with self._lock:
+            outstanding = list(self._outstanding)
+        if cancel_futures:
+            for future in outstanding:
+                future.cancel()
+        if wait:
+            concurrent.futures.wait(outstanding)
+            self._workers.stop()
+        else:
+            threading.Thread(target=_finish, args=(outstanding, self._workers), daemon=True).start()
+
+
+def _finish(outstanding: list[Any], workers: Any) -> None:
+    concurrent.futures.wait(outstanding)
+    workers.stop()
+
+
+def _as_concurrent(outcome: Any, blocking: bool) -> concurrent.futures.Future[Any]:
+    if isinstance(outcome, ConcurrentFuture):
+        return outcome.future
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    future.set_running_or_notify_cancel()
+    if blocking:
+        future.set_result(outcome)
+        return future
+    exc = outcome.exception()
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(outcome.result())
+    return future

@@ -1,0 +1,226 @@
+"""``WorkerPool``: several workers (or one per call, on demand) behind one proxy API.
+
+Each worker keeps its own submission queue; the pool only picks a worker
+(round_robin, least_active, least_total, random). On-demand pools start a
+worker per call, at most ``max_workers`` at once, on a helper thread so the
+submitting thread never waits for a start-up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import random
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from concurry_futures import ConcurrentFuture
+
+from ._enums import ExecutionMode, LoadBalancingAlgorithm
+from ._errors import WorkerStoppedError
+from ._invoke import Call
+from ._options import WorkerSpec
+from ._proxy import RemoteMethod
+from ._sentinel import _NO_ARG
+from ._submission import SubmissionQueue
+
+__all__ = ["WorkerPool", "start_pool"]
+
+
+class WorkerPool:
+    """A pool proxy: ``pool.method(...)`` runs on one of its workers.
+
+    Created by ``.init()`` when ``max_workers > 1`` or ``on_demand=True``.
+    """
+
+    def __init__(
+        self, worker_cls: type, spec: WorkerSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        from ._builder import start_worker
+        from ._limits import limits_for_worker
+
+        self._worker_cls = worker_cls
+        self._spec = spec
+        self._init_args = (args, kwargs)
+        self._stopped = False
+        self._lock = threading.Lock()
+        limits = spec.limits
+        if isinstance(limits, tuple) and limits and not _all_sets(limits):
+            # a list of Limits: one set shared by every worker of the pool
+            limits = limits_for_worker(limits, spec.mode, shared=True)
+        self._single = dataclasses.replace(spec, max_workers=1, on_demand=False, limits=limits)
+        self._balancing = spec.load_balancing
+        self._rr = itertools.count()
+        self._workers: list[Any] = []
+        self._active: list[int] = []
+        self._total: list[int] = []
+        self._on_demand_queue: SubmissionQueue | None = None
+        if spec.on_demand:
+            cap = spec.max_workers or _default_on_demand_cap(spec.mode)
+            self._on_demand_queue = SubmissionQueue(cap, self._run_on_demand) if cap else None
+            self._on_demand_threads: set[threading.Thread] = set()
+            return
+        try:
+            for index in range(spec.max_workers):
+                self._workers.append(start_worker(worker_cls, self._single, args, kwargs, index))
+                self._active.append(0)
+                self._total.append(0)
+        except BaseException:
+            self.stop()
+            raise
+
+    # -- dispatch ---------------------------------------------------------------------
+    def __getattr__(self, name: str) -> RemoteMethod:
+        if name.startswith("_") or not (
+            hasattr(self._worker_cls, "__getattr__") or hasattr(self._worker_cls, name)
+        ):
+            raise AttributeError(f"{self._worker_cls.__name__!r} worker has no method {name!r}")
+        method = RemoteMethod(self, name)  # type: ignore[arg-type]
+        self.__dict__[name] = method
+        return method
+
+    def _pick(self) -> int:
+        n = len(self._workers)
+        algo = self._balancing
+        if algo is LoadBalancingAlgorithm.RoundRobin:
+            return next(self._rr) % n
+        if algo is LoadBalancingAlgorithm.Random:
+            return random.randrange(n)
+        loads = self._active if algo is LoadBalancingAlgorithm.LeastActiveLoad else self._total
+        return min(range(n), key=loads.__getitem__)
+
+    def _submit(self, call: Call) -> Any:
+        if self._stopped:
+            raise WorkerStoppedError()
+        if self._spec.on_demand:
+            return self._submit_on_demand(call)
+        with self._lock:
+            index = self._pick()
+            self._active[index] += 1
+            self._total[index] += 1
+        try:
+            outcome = self._workers[index]._submit(call)
+        except BaseException:
+            self._done(index)
+            raise
+        if self._spec.blocking:
+            self._done(index)
+        else:
+            outcome.add_done_callback(lambda _: self._done(index))
+        return outcome
+
+    def _done(self, index: int) -> None:
+        with self._lock:
+            self._active[index] -= 1
+
+    # -- on demand --------------------------------------------------------------------
+    def _submit_on_demand(self, call: Call) -> Any:
+        future: Future[Any] = Future()
+        if self._on_demand_queue is not None:
+            self._on_demand_queue.submit(future, call)
+        else:
+            self._run_on_demand(future, call)
+        return future.result() if self._spec.blocking else ConcurrentFuture(future)
+
+    def _run_on_demand(self, future: Future[Any], call: Call) -> None:
+        thread = threading.Thread(
+            target=self._one_shot, args=(future, call), name="concurry-on-demand", daemon=True
+        )
+        with self._lock:
+            self._on_demand_threads.add(thread)
+        thread.start()
+
+    def _one_shot(self, future: Future[Any], call: Call) -> None:
+        from ._builder import start_worker
+
+        try:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                spec = dataclasses.replace(self._single, blocking=True)
+                worker = start_worker(self._worker_cls, spec, *self._init_args)
+                try:
+                    result = worker._submit(call)
+                finally:
+                    worker.stop()
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+        finally:
+            with self._lock:
+                self._on_demand_threads.discard(threading.current_thread())
+
+    # -- info and lifecycle -----------------------------------------------------------
+    @property
+    def mode(self) -> ExecutionMode:
+        """The pool's execution mode."""
+        return self._spec.mode
+
+    @property
+    def blocking(self) -> bool:
+        """True when calls return results directly."""
+        return self._spec.blocking
+
+    def get_pool_stats(self) -> dict[str, Any]:
+        """Sizes and per-worker load counters of the pool."""
+        with self._lock:
+            return {
+                "total_workers": len(self._workers),
+                "max_workers": self._spec.max_workers,
+                "on_demand": self._spec.on_demand,
+                "load_balancing": self._balancing.value,
+                "active_calls": list(self._active),
+                "total_calls": list(self._total),
+                "stopped": self._stopped,
+            }
+
+    def stop(self, timeout: Any = _NO_ARG) -> None:
+        """Stop every worker of the pool (see ``WorkerProxy.stop``); idempotent."""
+        self._stopped = True
+        if self._on_demand_queue is not None:
+            for future in self._on_demand_queue.close():
+                future.cancel()
+        for worker in self._workers:
+            worker.stop(timeout)
+        if self._spec.on_demand:
+            with self._lock:
+                threads = list(self._on_demand_threads)
+            wait = self._spec.stop_timeout if timeout is _NO_ARG else timeout
+            for thread in threads:
+                thread.join(wait)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        kind = "on-demand " if self._spec.on_demand else ""
+        return (
+            f"<{self._worker_cls.__name__} {kind}pool mode={self._spec.mode.value!r} "
+            f"max_workers={self._spec.max_workers}>"
+        )
+
+
+def _all_sets(items: tuple[Any, ...]) -> bool:
+    from concurry_limits import LimitSet
+
+    return all(isinstance(item, LimitSet) for item in items)
+
+
+def _default_on_demand_cap(mode: ExecutionMode) -> int:
+    if mode is ExecutionMode.Ray:
+        return 0  # unlimited
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def start_pool(
+    worker_cls: type, spec: WorkerSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> WorkerPool:
+    """Start a pool for ``worker_cls`` and return it."""
+    pool_cls = getattr(worker_cls, "__concurry_pool_class__", WorkerPool)
+    return pool_cls(worker_cls, spec, args, kwargs)  # type: ignore[no-any-return]

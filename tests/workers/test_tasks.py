@@ -1,0 +1,180 @@
+"""TaskWorker, @task, Executor and pools."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+
+import pytest
+
+from concurry_limits import LimitSet, RateLimit
+from concurry_workers import Executor, TaskWorker, Worker, task
+
+T = 30
+
+
+def compute(x, y):
+    return x**2 + y**2
+
+
+async def acompute(x, y):
+    await asyncio.sleep(0)
+    return x**2 + y**2
+
+
+def square(x):
+    return x * x
+
+
+def test_submit_and_map(worker_mode, no_leaks):
+    with TaskWorker.options(mode=worker_mode).init() as w:
+        assert w.submit(compute, 3, 4).result(timeout=T) == 25
+        assert w.submit(acompute, 3, 4).result(timeout=T) == 25
+        assert w.submit(lambda x: x * 100, 2).result(timeout=T) == 200
+        assert list(w.map(square, range(10))) == [x * x for x in range(10)]
+        assert list(w.map(compute, [1, 2], [3, 4])) == [10, 20]
+
+
+def test_bound_function(worker_mode, no_leaks):
+    with TaskWorker.options(mode=worker_mode).init(fn=compute) as w:
+        assert w.submit(3, 4).result(timeout=T) == 25
+        assert w(3, 4).result(timeout=T) == 25
+        assert list(w.map([(1, 2), (3, 4), (5, 6)])) == [5, 25, 61]
+    with TaskWorker.options(mode=worker_mode).init(fn=square) as w:
+        assert list(w.map(range(5))) == [0, 1, 4, 9, 16]
+
+
+def test_map_is_lazy_with_a_bounded_window(no_leaks):
+    consumed = itertools.count()
+
+    def source():
+        for i in range(10_000):
+            next(consumed)
+            yield i
+
+    with TaskWorker.options(mode="thread").init() as w:
+        results = w.map(square, source(), window=8)
+        first = next(results)
+        assert first == 0
+        assert next(consumed) <= 12  # only about one window was read
+        results.close()
+
+
+def test_map_timeout(no_leaks):
+    import threading
+
+    gate = threading.Event()
+    with TaskWorker.options(mode="thread").init() as w:
+        with pytest.raises(TimeoutError):
+            list(w.map(lambda x: gate.wait(T), range(3), timeout=0.2))
+        gate.set()
+
+
+def test_map_progress_bar(no_leaks):
+    with TaskWorker.options(mode="thread").init(fn=square) as w:
+        assert list(w.map(range(20), progress={"disable": True})) == [x * x for x in range(20)]
+        with pytest.raises(ValueError, match="progress"):
+            list(w.map(range(2), progress="loud"))
+
+
+def test_blocking_task_worker(no_leaks):
+    with TaskWorker.options(mode="thread", blocking=True).init() as w:
+        assert w.submit(lambda x: x * 10, 5) == 50
+
+
+@pytest.mark.parametrize("mode", ["sync", "thread", "asyncio", "process"])
+def test_task_decorator(mode, no_leaks):
+    @task(mode=mode, max_workers=2 if mode in ("thread", "process") else 1)
+    def process_item(x):
+        return x**2
+
+    with process_item:
+        assert process_item(10).result(timeout=T) == 100
+        assert process_item.submit(3).result(timeout=T) == 9
+        assert list(process_item.map(range(5))) == [0, 1, 4, 9, 16]
+        assert process_item.__name__ == "process_item"
+
+
+def test_task_limits_parameter(no_leaks):
+    limits = [RateLimit(key="api", capacity=100, window=60)]
+
+    @task(mode="thread", limits=limits, on_demand=False)
+    def call_api(prompt, limits):
+        with limits.acquire(requested={"api": 1}) as acq:
+            acq.update(usage={"api": 1})
+            return f"{prompt}:{type(limits).__name__}"
+
+    with call_api:
+        assert call_api("hi").result(timeout=T) == "hi:LimitSet"
+
+
+def test_executor_is_a_concurrent_executor(worker_mode, no_leaks):
+    with Executor(worker_mode) as ex:
+        assert isinstance(ex, concurrent.futures.Executor)
+        fut = ex.submit(compute, 1, 2)
+        assert isinstance(fut, concurrent.futures.Future)
+        done, _ = concurrent.futures.wait([fut], timeout=T)
+        assert fut in done and fut.result() == 5
+        assert list(ex.map(square, [1, 2, 3])) == [1, 4, 9]
+    with pytest.raises(RuntimeError):
+        ex.submit(square, 1)
+
+
+def test_executor_shutdown_waits_for_queued_work(no_leaks):
+    ex = Executor("thread")
+    futures = [ex.submit(square, i) for i in range(50)]
+    ex.shutdown(wait=True)
+    assert [f.result(timeout=0) for f in futures] == [i * i for i in range(50)]
+
+
+class Who(Worker):
+    def __init__(self, tag):
+        self.tag = tag
+
+    def ident(self):
+        import os
+        import threading
+
+        return os.getpid(), threading.get_ident()
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+@pytest.mark.parametrize("balancing", ["round_robin", "least_active", "least_total", "random"])
+def test_pool_spreads_calls(mode, balancing, no_leaks):
+    with Who.options(mode=mode, max_workers=2, load_balancing=balancing).init("t") as pool:
+        idents = {f.result(timeout=T) for f in [pool.ident() for _ in range(40)]}
+        if balancing != "random":
+            assert len(idents) == 2
+        stats = pool.get_pool_stats()
+        assert stats["total_workers"] == 2 and sum(stats["total_calls"]) == 40
+
+
+def test_pool_map_spreads_over_workers(no_leaks):
+    import threading
+
+    with TaskWorker.options(mode="thread", max_workers=3).init() as pool:
+        idents = set(pool.map(lambda _: threading.get_ident(), range(30)))
+        assert len(idents) == 3
+
+
+def test_on_demand_pool(no_leaks):
+    import threading
+
+    with TaskWorker.options(mode="thread", on_demand=True, max_workers=2).init() as pool:
+        futures = [pool.submit(threading.get_ident) for _ in range(6)]
+        assert len({f.result(timeout=T) for f in futures}) >= 2
+
+
+def test_pool_with_shared_limit_list(no_leaks):
+    limits = [RateLimit(key="tokens", capacity=1000, window=60)]
+
+    class Reader(Worker):
+        def ident(self):
+            return id(self.limits)
+
+    with Reader.options(mode="thread", max_workers=3, limits=limits).init() as pool:
+        assert len({pool.ident().result(timeout=T) for _ in range(9)}) == 1
+    shared = LimitSet(limits)
+    with Reader.options(mode="thread", limits=shared).init() as w:
+        assert w.ident().result(timeout=T) == id(shared)
