@@ -235,3 +235,11 @@ def test_wait_pushes_each_completion_to_the_bar(make: Maker) -> None:
     threading.Thread(target=release_in_turn).start()
     wait([j.future for j in jobs], progress=bar, timeout=GATE_TIMEOUT)
     assert counts[-1] == 3 and counts == sorted(counts)
+
+
+def test_iter_stopped_early_greys_the_bar() -> None:
+    buf = io.StringIO()
+    it = gather([1, 2, 3], iter=True, progress={"file": buf})
+    assert next(it) == (0, 1)
+    it.close()
+    assert "158;158;158" in _out(buf)

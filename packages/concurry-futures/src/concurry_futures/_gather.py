@@ -135,7 +135,7 @@ def _iterate(
         arrivals.append(i)
         event.set()
 
-    finished = False
+    ending = "failure"
     try:
         ready: list[int] = []
         polled: dict[int, BaseFuture] = {}
@@ -179,7 +179,10 @@ def _iterate(
                     del polled[i]
                     arrivals.append(i)
                 (strategy.record_completion if newly else strategy.record_no_completion)()
-        finished = True
+        ending = "success"
+    except GeneratorExit:
+        ending = "stop"  # the caller stopped iterating early
+        raise
     finally:
         if reporter is not None:
-            reporter.close("success" if finished else "failure")
+            reporter.close(ending)
