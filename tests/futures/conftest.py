@@ -95,8 +95,12 @@ class Maker:
 
             task, agate = asyncio.run_coroutine_threadsafe(create(), lp).result(GATE_TIMEOUT)
 
+            def open_gate() -> None:
+                if not agate.done():
+                    agate.set_result(None)
+
             def release() -> None:
-                lp.call_soon_threadsafe(lambda: agate.done() or agate.set_result(None))
+                lp.call_soon_threadsafe(open_gate)
 
             job = Job(AsyncioFuture(task), started, release, task)
         else:

@@ -109,7 +109,12 @@ def test_asyncio_callback_from_other_thread_runs_on_completion(loop: Any) -> Non
     fut = AsyncioFuture(raw)
     done = threading.Event()
     seen: list[Any] = []
-    fut.add_done_callback(lambda f: (seen.append(f), done.set()))
+
+    def record(f: Any) -> None:
+        seen.append(f)
+        done.set()
+
+    fut.add_done_callback(record)
     loop.call_soon_threadsafe(raw.set_result, 1)
     assert done.wait(GATE_TIMEOUT)
     assert seen[0] is fut

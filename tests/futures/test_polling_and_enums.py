@@ -66,7 +66,7 @@ def test_unknown_enum_values_list_the_choices() -> None:
     ):
         PollingAlgorithm("bogus")
     with pytest.raises(ValueError, match="unknown ReturnWhen 3"):
-        ReturnWhen(3)
+        ReturnWhen(3)  # type: ignore[arg-type]
 
 
 def test_polling_strategy_factory() -> None:
