@@ -112,6 +112,8 @@ def wrap_future(obj: Any) -> BaseFuture:
         >>> wrap_future(5).result()
         5
     """
+    if type(obj) is Future:  # the common case, before the costlier ABC check
+        return ConcurrentFuture(obj)
     if isinstance(obj, BaseFuture):
         return obj
     if isinstance(obj, Future):
