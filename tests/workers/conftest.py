@@ -4,7 +4,6 @@ local backend, and leak checks for threads and child processes."""
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,24 +11,6 @@ from collections.abc import Iterator
 import pytest
 
 LOCAL_MODES = ["sync", "thread", "process", "asyncio"]
-
-# Worker classes defined in test modules travel to child processes by value, so the
-# children never need to import the test modules (pytest imports them by path).
-import cloudpickle  # noqa: E402
-
-for _name, _module in list(sys.modules.items()):
-    if _name.startswith("tests.workers"):
-        cloudpickle.register_pickle_by_value(_module)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        module = getattr(item, "module", None)
-        if module is not None and module.__name__.startswith("tests.workers"):
-            try:
-                cloudpickle.register_pickle_by_value(module)
-            except (ValueError, TypeError):
-                pass
 
 
 @pytest.fixture(params=LOCAL_MODES)

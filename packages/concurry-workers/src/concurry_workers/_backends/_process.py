@@ -107,8 +107,10 @@ class ProcessBackend(Backend):
         unwrap = self.runtime.unwrap_futures
         while True:
             with self._cond:
-                while not self._outbox and self._control is None:
+                while not self._outbox and self._control is None and self._death is None:
                     self._cond.wait()
+                if self._death is not None:
+                    return
                 items, self._outbox = self._outbox, []
                 control = self._control
             batch: list[tuple[int, Call]] = []
@@ -210,6 +212,7 @@ class ProcessBackend(Backend):
             self._closed = True
             self._death = death
             items, self._outbox = self._outbox, []
+            self._cond.notify_all()
         with self._pending_lock:
             pending, self._pending = self._pending, {}
         for future, _ in items:

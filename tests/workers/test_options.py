@@ -1,0 +1,242 @@
+"""Enums, global_config / temp_config, options() validation and precedence, @worker."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+from concurry_workers import (
+    BackendUnavailableError,
+    ExecutionMode,
+    LoadBalancingAlgorithm,
+    Worker,
+    global_config,
+    temp_config,
+    worker,
+)
+
+T = 30
+
+
+class Echo(Worker):
+    def __init__(self, value=None):
+        self.value = value
+
+    def get(self):
+        return self.value
+
+
+@pytest.mark.parametrize(
+    ("text", "member"),
+    [
+        ("sync", ExecutionMode.Sync),
+        ("Synchronous", ExecutionMode.Sync),
+        ("THREADS", ExecutionMode.Threads),
+        ("proc", ExecutionMode.Processes),
+        ("Processes", ExecutionMode.Processes),
+        ("async", ExecutionMode.Asyncio),
+        ("ray", ExecutionMode.Ray),
+        (ExecutionMode.Threads, ExecutionMode.Threads),
+    ],
+)
+def test_execution_mode_aliases(text, member):
+    assert ExecutionMode(text) is member
+
+
+@pytest.mark.parametrize(
+    ("text", "member"),
+    [
+        ("round_robin", LoadBalancingAlgorithm.RoundRobin),
+        ("RR", LoadBalancingAlgorithm.RoundRobin),
+        ("least-active", LoadBalancingAlgorithm.LeastActiveLoad),
+        ("Least Total", LoadBalancingAlgorithm.LeastTotalLoad),
+        ("rand", LoadBalancingAlgorithm.Random),
+    ],
+)
+def test_load_balancing_aliases(text, member):
+    assert LoadBalancingAlgorithm(text) is member
+
+
+def test_unknown_enum_value_lists_choices():
+    with pytest.raises(ValueError, match=r"'thread'.*'process'"):
+        ExecutionMode("fibers")
+
+
+def test_config_defaults_per_mode():
+    assert global_config.defaults.blocking is False
+    assert global_config.defaults.max_workers == 1
+    assert global_config.sync.max_queued_tasks is None
+    assert global_config.asyncio.max_queued_tasks is None
+    assert global_config.thread.max_queued_tasks == 100
+    assert global_config.process.max_queued_tasks == 5
+    assert global_config.ray.max_queued_tasks == 2
+    assert global_config.thread.load_balancing is LoadBalancingAlgorithm.RoundRobin
+    assert global_config.thread.load_balancing_on_demand is LoadBalancingAlgorithm.Random
+    assert global_config.defaults.unwrap_futures is True
+    assert global_config.defaults.num_retries == 0
+    assert global_config.defaults.task_decorator_on_demand is True
+    assert global_config.process.mp_context in ("forkserver", "spawn")
+
+
+def test_config_validates_on_assignment():
+    with pytest.raises(ValueError, match="max_queued_tasks must be >= 1, got 0"):
+        global_config.thread.max_queued_tasks = 0
+    with pytest.raises(ValueError, match="blocking must be a bool"):
+        global_config.defaults.blocking = "perhaps"
+    with pytest.raises(AttributeError, match="valid fields"):
+        global_config.thread.colour = "red"
+
+
+def test_temp_config_overrides_and_restores():
+    with temp_config(global_num_retries=2, thread_max_queued_tasks=7):
+        assert global_config.thread.num_retries == 2
+        assert global_config.thread.max_queued_tasks == 7
+        assert Echo.options(mode="thread").spec.max_queued_tasks == 7
+    assert global_config.thread.num_retries == 0
+    assert global_config.thread.max_queued_tasks == 100
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"thread_colour": 1}, "unknown config key 'thread_colour'"),
+        ({"nowhere_blocking": 1}, "unknown config key"),
+        ({"process_max_queued_tasks": 0}, "must be >= 1"),
+    ],
+)
+def test_temp_config_rejects_bad_keys_and_values(overrides, message):
+    with pytest.raises(ValueError, match=message), temp_config(**overrides):
+        pass
+    assert global_config.process.max_queued_tasks == 5
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"mode": "thread", "colour": "red"}, TypeError, "unknown worker option 'colour'"),
+        ({"mode": "fibers"}, ValueError, "not a valid ExecutionMode"),
+        ({"mode": "thread", "blocking": "maybe"}, ValueError, "blocking must be a bool"),
+        ({"mode": "sync", "max_workers": 4}, ValueError, "max_workers must be 1 for mode='sync'"),
+        ({"mode": "asyncio", "max_workers": 2}, ValueError, "mode='asyncio', got 2"),
+        ({"mode": "sync", "on_demand": True}, ValueError, "on_demand=True is not supported"),
+        ({"mode": "asyncio", "on_demand": True}, ValueError, "mode='asyncio'"),
+        ({"mode": "thread", "max_queued_tasks": 0}, ValueError, "max_queued_tasks must be >= 1"),
+        ({"mode": "thread", "max_workers": -1}, ValueError, "max_workers must be >= 0"),
+        ({"mode": "thread", "max_workers": 0}, ValueError, "unless on_demand=True"),
+        ({"mode": "thread", "mp_context": "spawn"}, ValueError, "only valid for mode='process'"),
+        ({"mode": "process", "mp_context": "vfork"}, ValueError, "fork, spawn, forkserver"),
+        ({"mode": "thread", "num_cpus": 1}, ValueError, "only valid for mode='ray'"),
+        ({"mode": "thread", "load_balancing": "fastest"}, ValueError, "LoadBalancingAlgorithm"),
+        ({"mode": "thread", "num_retries": -1}, ValueError, "num_retries must be >= 0"),
+        ({"mode": "thread", "retry_jitter": 2}, ValueError, "retry_jitter must be between"),
+        ({"mode": "thread", "retry_wait": -1}, ValueError, "retry_wait must be >= 0"),
+        ({"mode": "thread", "retry_algorithm": "zigzag"}, ValueError, "retry_algorithm"),
+        ({"mode": "thread", "retry_on": [42]}, ValueError, "exception types or callables"),
+        ({"mode": "thread", "num_retries": {"get": 2}}, ValueError, "'\\*' default"),
+        ({"mode": "thread", "limits": "lots"}, ValueError, "limits must be a LimitSet"),
+    ],
+)
+def test_options_are_validated_eagerly(options, error, message):
+    with pytest.raises(error, match=message):
+        Echo.options(**options)
+
+
+def test_options_coercions():
+    spec = Echo.options(mode="Threads", blocking="true", max_queued_tasks=3).spec
+    assert spec.mode is ExecutionMode.Threads and spec.blocking is True
+    assert spec.max_queued_tasks is None  # bypassed in blocking mode
+    assert Echo.options(mode="sync").spec.max_queued_tasks is None
+    assert Echo.options(mode="process").spec.backend_options["mp_context"]
+
+
+def test_ray_mode_without_backend_says_what_to_install():
+    with pytest.raises(BackendUnavailableError, match=r"pip install concurry\[ray\]"):
+        Echo.options(mode="ray").init()
+
+
+class Keyworded(Worker, mode="thread", blocking=True):
+    def get(self):
+        return "kw"
+
+
+class KeywordedChild(Keyworded):
+    pass
+
+
+def test_class_keywords_and_precedence(no_leaks):
+    assert Keyworded.options().spec.mode is ExecutionMode.Threads
+    assert KeywordedChild.options().spec.blocking is True
+    assert Keyworded.options(blocking=False).spec.blocking is False
+    with Keyworded.options().init() as w:
+        assert w.get() == "kw"
+    with pytest.raises(ValueError):
+
+        class Bad(Worker, mode="nowhere"):
+            pass
+
+
+@worker
+class PlainCls:
+    def __init__(self, x):
+        self.x = x
+
+    def get(self):
+        return self.x
+
+
+@worker(mode="thread", blocking=True)
+@dataclasses.dataclass
+class DataCls:
+    x: int
+
+    def get(self):
+        return self.x
+
+
+class KwWithDecorator:
+    def get(self):
+        return "deco"
+
+
+def test_worker_decorator(no_leaks):
+    assert PlainCls(3).x == 3  # still a plain class when called
+    with PlainCls.options(mode="thread").init(4) as w:
+        assert w.get().result(timeout=T) == 4
+    w = DataCls(5)  # with options: calling starts a worker
+    try:
+        assert w.get() == 5
+    finally:
+        w.stop()
+    with DataCls.options(blocking=False).init(6) as w:  # .options() beats the decorator
+        assert w.get().result(timeout=T) == 6
+
+
+def test_decorator_beats_class_keywords(no_leaks):
+    Deco = worker(mode="sync")(type("K", (Keyworded,), {}))
+    with Deco.options().init() as w:
+        assert w.mode is ExecutionMode.Sync
+        assert w.get() == "kw"  # blocking still from the class keywords
+
+
+def test_import_is_light():
+    code = (
+        "import sys, concurry_workers; "
+        "bad = [m for m in ('multiprocessing', 'morphic', 'ray', 'cloudpickle', 'pydantic') "
+        "if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_public_names_use_the_package_path():
+    import concurry_workers
+
+    for name in concurry_workers.__all__:
+        obj = getattr(concurry_workers, name)
+        if isinstance(obj, type):
+            assert obj.__module__ == "concurry_workers", name

@@ -1,0 +1,144 @@
+"""Process-mode failure paths: dead children, pickling failures, stuck calls."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from concurry_workers import SerializationError, Worker, WorkerDiedError
+
+T = 30
+
+
+class Victim(Worker):
+    def pid(self):
+        return os.getpid()
+
+    def nap(self, seconds):
+        time.sleep(seconds)
+        return "rested"
+
+    def stuck(self, started):
+        open(started, "w").close()
+        time.sleep(60)
+
+    def die(self, code):
+        os._exit(code)
+
+    def echo(self, value):
+        return value
+
+    def unpicklable_result(self):
+        import threading
+
+        return threading.Lock()
+
+    def unpicklable_error(self):
+        class Local(Exception):
+            def __init__(self, a, b):
+                super().__init__(a)
+
+        raise Local("odd", "args")
+
+    def fail(self):
+        raise ValueError("remote failure")
+
+
+class DiesInInit(Worker):
+    def __init__(self):
+        os._exit(7)
+
+
+def test_killed_child_fails_pending_at_once(no_leaks):
+    w = Victim.options(mode="process", max_queued_tasks=None).init()
+    try:
+        pid = w.pid().result(timeout=T)
+        pending = [w.nap(20) for _ in range(3)]
+        t0 = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        for f in pending:
+            with pytest.raises(WorkerDiedError, match=r"exit code -9"):
+                f.result(timeout=T)
+        assert time.monotonic() - t0 < 10  # detected via the sentinel, not a timeout
+        with pytest.raises(WorkerDiedError):
+            w.echo(1).result(timeout=T)
+    finally:
+        w.stop()
+
+
+def test_os_exit_in_method(no_leaks):
+    with Victim.options(mode="process").init() as w:
+        with pytest.raises(WorkerDiedError, match="exit code 3") as info:
+            w.die(3).result(timeout=T)
+        assert info.value.exitcode == 3
+
+
+def test_child_dying_in_init_is_reported_at_once(no_leaks):
+    t0 = time.monotonic()
+    with pytest.raises(WorkerDiedError, match="start-up with exit code 7"):
+        DiesInInit.options(mode="process").init()
+    assert time.monotonic() - t0 < 20
+
+
+def test_unpicklable_argument_fails_only_that_call(no_leaks):
+    import threading
+
+    with Victim.options(mode="process").init() as w:
+        with pytest.raises(SerializationError, match="could not be pickled"):
+            w.echo(threading.Lock()).result(timeout=T)
+        assert w.echo(5).result(timeout=T) == 5
+
+
+def test_unpicklable_result_fails_only_that_call(no_leaks):
+    with Victim.options(mode="process").init() as w:
+        with pytest.raises(SerializationError, match="result of unpicklable_result"):
+            w.unpicklable_result().result(timeout=T)
+        assert w.echo(6).result(timeout=T) == 6
+
+
+def test_exception_that_cannot_be_rebuilt(no_leaks):
+    with Victim.options(mode="process").init() as w:
+        with pytest.raises(SerializationError, match="Local: odd"):
+            w.unpicklable_error().result(timeout=T)
+        assert w.echo(7).result(timeout=T) == 7
+
+
+def test_remote_traceback_is_the_cause(no_leaks):
+    from concurry_workers import RemoteTraceback
+
+    with Victim.options(mode="process").init() as w:
+        with pytest.raises(ValueError, match="remote failure") as info:
+            w.fail().result(timeout=T)
+        cause = info.value.__cause__
+        assert isinstance(cause, RemoteTraceback)
+        assert "in fail" in str(cause)
+
+
+def test_stuck_method_is_terminated_by_stop_timeout(tmp_path, no_leaks):
+    started = str(tmp_path / "started")
+    w = Victim.options(mode="process").init()
+    stuck = w.stuck(started)
+    deadline = time.monotonic() + T
+    while not os.path.exists(started):
+        assert time.monotonic() < deadline
+        time.sleep(0.005)  # waiting for the child to announce the call started
+    t0 = time.monotonic()
+    w.stop(timeout=0.5)
+    assert time.monotonic() - t0 < 15
+    with pytest.raises(WorkerDiedError, match="terminated by stop"):
+        stuck.result(timeout=T)
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn", "forkserver"])
+def test_mp_contexts_and_closures(context, no_leaks):
+    factor = 3
+
+    class Local(Worker):  # defined inside a function: travels by value
+        def scale(self, fn, x):
+            return fn(x) * factor
+
+    with Local.options(mode="process", mp_context=context).init() as w:
+        assert w.scale(lambda v: v + 1, 1).result(timeout=T) == 6
