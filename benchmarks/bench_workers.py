@@ -1,0 +1,232 @@
+"""Workers vs the standard library: throughput, round-trip latency and start-up per mode.
+
+Baselines (same process, same run): ``ThreadPoolExecutor(1)`` for thread,
+``ProcessPoolExecutor(1)`` for process (same start method as ours),
+``asyncio.run_coroutine_threadsafe`` on a loop thread for asyncio, and a
+direct call put into a completed ``concurrent.futures.Future`` for sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
+
+from _harness import Row, best_of, per_call
+from concurry_workers import Worker, global_config
+
+
+class Trivial(Worker):
+    def f(self, x: int) -> int:
+        return x
+
+    async def af(self, x: int) -> int:
+        return x
+
+
+def _identity(x: int) -> int:
+    return x
+
+
+async def _aidentity(x: int) -> int:
+    return x
+
+
+def _throughput(submit: Any, n: int) -> float:
+    def go() -> None:
+        futures = [submit(i) for i in range(n)]
+        for f in futures:
+            f.result()
+
+    return n / best_of(go, 3)
+
+
+class _LoopThread:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+def run(quick: bool) -> list[Row]:
+    n = 2_000 if quick else 10_000
+    lat_n = 200 if quick else 1_000
+    rows: list[Row] = []
+    ctx = global_config.process.mp_context
+
+    # sync
+    w = Trivial.options(mode="sync").init()
+
+    def direct(i: int) -> Future[int]:
+        f: Future[int] = Future()
+        f.set_result(_identity(i))
+        return f
+
+    rows.append(
+        Row(
+            "sync: calls/s (10k submit+gather)",
+            _throughput(w.f, n),
+            _throughput(direct, n),
+            "completed Future",
+            "per_second",
+            ">= 0.5x",
+        )
+    )
+    rows.append(
+        Row(
+            "sync: latency w.f(x).result()",
+            per_call(lambda: w.f(1).result(), lat_n),
+            per_call(lambda: direct(1).result(), lat_n),
+            "completed Future",
+            "seconds",
+            ">= 0.5x",
+        )
+    )
+    w.stop()
+
+    # thread
+    w = Trivial.options(mode="thread").init()
+    with ThreadPoolExecutor(1) as ex:
+        rows.append(
+            Row(
+                "thread: calls/s (10k submit+gather)",
+                _throughput(w.f, n),
+                _throughput(lambda i: ex.submit(_identity, i), n),
+                "ThreadPoolExecutor(1)",
+                "per_second",
+                ">= 0.8x",
+            )
+        )
+        rows.append(
+            Row(
+                "thread: latency w.f(x).result()",
+                per_call(lambda: w.f(1).result(), lat_n),
+                per_call(lambda: ex.submit(_identity, 1).result(), lat_n),
+                "ThreadPoolExecutor(1)",
+                "seconds",
+                ">= 0.8x",
+            )
+        )
+    w.stop()
+
+    # asyncio
+    w = Trivial.options(mode="asyncio").init()
+    lt = _LoopThread()
+    rcts = asyncio.run_coroutine_threadsafe
+    rows.append(
+        Row(
+            "asyncio: calls/s (10k submit+gather)",
+            _throughput(w.af, n),
+            _throughput(lambda i: rcts(_aidentity(i), lt.loop), n),
+            "run_coroutine_threadsafe",
+            "per_second",
+            ">= 0.8x",
+        )
+    )
+    rows.append(
+        Row(
+            "asyncio: latency w.af(x).result()",
+            per_call(lambda: w.af(1).result(), lat_n),
+            per_call(lambda: rcts(_aidentity(1), lt.loop).result(), lat_n),
+            "run_coroutine_threadsafe",
+            "seconds",
+            ">= 0.8x",
+        )
+    )
+    lt.close()
+    w.stop()
+
+    # process
+    import multiprocessing
+
+    mp = multiprocessing.get_context(ctx)
+    w = Trivial.options(mode="process").init()
+    with ProcessPoolExecutor(1, mp_context=mp) as ex:
+        ex.submit(abs, 1).result()
+        rows.append(
+            Row(
+                "process: calls/s (10k submit+gather)",
+                _throughput(w.f, n),
+                _throughput(lambda i: ex.submit(abs, i), n),
+                f"ProcessPoolExecutor(1, {ctx})",
+                "per_second",
+                ">= 1.0x",
+            )
+        )
+        rows.append(
+            Row(
+                "process: latency w.f(x).result()",
+                per_call(lambda: w.f(1).result(), lat_n // 4),
+                per_call(lambda: ex.submit(abs, 1).result(), lat_n // 4),
+                f"ProcessPoolExecutor(1, {ctx})",
+                "seconds",
+                ">= 1.0x",
+            )
+        )
+    w.stop()
+
+    # start-up: init + first call + stop
+    def ours(mode: str) -> None:
+        x = Trivial.options(mode=mode).init()
+        x.f(1).result()
+        x.stop()
+
+    def theirs_thread() -> None:
+        with ThreadPoolExecutor(1) as ex:
+            ex.submit(_identity, 1).result()
+
+    def theirs_process() -> None:
+        with ProcessPoolExecutor(1, mp_context=mp) as ex:
+            ex.submit(abs, 1).result()
+
+    def theirs_asyncio() -> None:
+        lt = _LoopThread()
+        rcts(_aidentity(1), lt.loop).result()
+        lt.close()
+
+    rows.append(
+        Row(
+            "thread: start-up (init+call+stop)",
+            best_of(lambda: ours("thread"), 5),
+            best_of(theirs_thread, 5),
+            "ThreadPoolExecutor(1)",
+            "seconds",
+            "<= 1.5x",
+        )
+    )
+    rows.append(
+        Row(
+            "asyncio: start-up (init+call+stop)",
+            best_of(lambda: ours("asyncio"), 5),
+            best_of(theirs_asyncio, 5),
+            "loop thread",
+            "seconds",
+            "<= 1.5x",
+        )
+    )
+    reps = 2 if quick else 3
+    rows.append(
+        Row(
+            "process: start-up (init+call+stop)",
+            best_of(lambda: ours("process"), reps),
+            best_of(theirs_process, reps),
+            f"ProcessPoolExecutor(1, {ctx})",
+            "seconds",
+            "<= 1.5x",
+        )
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    for row in run(quick=True):
+        print(f"{row.name:<44} {row.ratio:6.2f}x")
+    print(f"{time.perf_counter() - t0:.1f}s")
