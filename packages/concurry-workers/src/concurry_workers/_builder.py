@@ -7,12 +7,17 @@ import warnings
 from typing import Any
 
 from ._backends import get_backend
+from ._config import config_version
 from ._enums import ExecutionMode
 from ._options import WorkerSpec, resolve_spec, validate_options
 from ._proxy import WorkerProxy, proxy_class_for
 from ._runtime import Runtime
+from ._sentinel import _NO_ARG
 
 __all__ = ["WorkerBuilder"]
+
+# (class, config version, options) -> validated options, version, spec, retry plan
+_CACHE: dict[Any, tuple[Any, ...]] = {}
 
 
 class WorkerBuilder:
@@ -28,19 +33,38 @@ class WorkerBuilder:
 
     def __init__(self, worker_cls: type, options: dict[str, Any]) -> None:
         self._worker_cls = worker_cls
+        try:
+            key: Any = (worker_cls, config_version(), tuple(sorted(options.items())))
+            cached = _CACHE.get(key)
+        except TypeError:  # unhashable option values: no caching
+            key, cached = None, None
+        if cached is not None:
+            self._options, self._version, self._spec, self._retry_plan = cached
+            return
         self._options = validate_options(options)
-        self._spec = self._resolve()  # eager: mode-dependent rules fail here
+        self._version = -1
+        self._spec, self._retry_plan = self._resolve()  # eager: every rule is checked here
+        if key is not None:
+            if len(_CACHE) > 256:
+                _CACHE.clear()
+            _CACHE[key] = (self._options, self._version, self._spec, self._retry_plan)
+
+    def _resolve(self) -> tuple[WorkerSpec, Any]:
         from ._retry import build_retry_plan
 
-        build_retry_plan(self._spec.retry, worker_cls.__name__)  # eager: bad retry options
-
-    def _resolve(self) -> WorkerSpec:
+        version = config_version()
+        if version == self._version:
+            return self._spec, self._retry_plan
         cls = self._worker_cls
-        return resolve_spec(
+        spec = resolve_spec(
             self._options,
             getattr(cls, "__concurry_decorator_options__", {}),
             _class_options(cls),
         )
+        plan = build_retry_plan(spec.retry, cls.__name__)
+        self._version = version
+        self._spec, self._retry_plan = spec, plan
+        return spec, plan
 
     @property
     def spec(self) -> WorkerSpec:
@@ -58,13 +82,13 @@ class WorkerBuilder:
             Exception: Whatever the class's ``__init__`` raised, with its original
                 type and message.
         """
-        spec = self._resolve()
+        spec, plan = self._resolve()
         _check_model_class(self._worker_cls, spec.mode)
         if spec.max_workers != 1 or spec.on_demand:
             from ._pool import start_pool
 
             return start_pool(self._worker_cls, spec, args, kwargs)
-        return start_worker(self._worker_cls, spec, args, kwargs)
+        return start_worker(self._worker_cls, spec, args, kwargs, retry_plan=plan)
 
     def __repr__(self) -> str:
         return f"WorkerBuilder({self._worker_cls.__name__}, mode={self._spec.mode.value!r})"
@@ -76,17 +100,20 @@ def start_worker(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     worker_index: int = 0,
+    retry_plan: Any = _NO_ARG,
 ) -> WorkerProxy:
     """Start one worker with a resolved spec and return its proxy."""
     from ._limits import limits_for_worker
     from ._retry import build_retry_plan
 
+    if retry_plan is _NO_ARG:
+        retry_plan = build_retry_plan(spec.retry, worker_cls.__name__)
     runtime = Runtime(
         worker_cls=worker_cls,
         args=args,
         kwargs=kwargs,
         unwrap_futures=spec.unwrap_futures,
-        retry=build_retry_plan(spec.retry, worker_cls.__name__),
+        retry=retry_plan,
         limits=limits_for_worker(spec.limits, spec.mode, worker_index),
     )
     backend = get_backend(spec.mode)(runtime, spec.backend_options)

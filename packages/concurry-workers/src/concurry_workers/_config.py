@@ -61,6 +61,18 @@ _MODE_DEFAULTS: dict[str, dict[str, Any]] = {
 _MODE_FIELDS = tuple(f for f in _DEFAULTS if f not in ("mode", "task_decorator_on_demand"))
 
 
+_version = [0]
+
+
+def _bump() -> None:
+    _version[0] += 1
+
+
+def config_version() -> int:
+    """A number that changes whenever any ``global_config`` value changes (for caches)."""
+    return _version[0]
+
+
 class ConfigSection:
     """One section of ``global_config``: validated attributes, inheriting from a parent."""
 
@@ -103,6 +115,7 @@ class ConfigSection:
         if value is not _NO_ARG:
             value = VALIDATORS[key](f"{self._name}.{key}", value)
         self._values[key] = value
+        _bump()
 
     def raw(self, key: str) -> Any:
         """The stored value of ``key`` without inheritance (``_NO_ARG`` if unset)."""
@@ -180,6 +193,7 @@ class GlobalConfig:
     def _restore(saved: list[tuple[ConfigSection, str, Any]]) -> None:
         for section, field, value in reversed(saved):
             section._values[field] = value
+        _bump()
 
     def __repr__(self) -> str:
         sections = ["defaults", *_MODE_DEFAULTS]

@@ -10,6 +10,7 @@ the asyncio backend.
 from __future__ import annotations
 
 import inspect
+from types import CoroutineType
 from collections.abc import Callable
 from typing import Any
 
@@ -89,13 +90,16 @@ class Invoker:
 
     def call(self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run one call to completion in the current thread and return its result."""
-        if self._unwrap:
+        if self._unwrap and (args or kwargs):
             args, kwargs = unwrap_call(args, kwargs)
-        fn, args, kwargs = self._target(name, args, kwargs)
-        if self._retry is not None:
-            return self._retry.run(fn, args, kwargs, name, self._run_coroutine)
-        result = fn(*args, **kwargs)
-        if inspect.iscoroutine(result):
+        if name is not TASK and self._retry is None:  # the hot path, kept flat
+            result = getattr(self.instance, name)(*args, **kwargs)
+        else:
+            fn, args, kwargs = self._target(name, args, kwargs)
+            if self._retry is not None:
+                return self._retry.run(fn, args, kwargs, name, self._run_coroutine)
+            result = fn(*args, **kwargs)
+        if isinstance(result, CoroutineType):
             return self._run_coroutine(result)
         return result
 

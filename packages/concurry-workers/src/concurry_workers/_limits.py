@@ -12,6 +12,8 @@ from typing import Any
 
 __all__ = ["check_limits", "limits_for_worker"]
 
+_EMPTY: dict[str, Any] = {}
+
 
 def check_limits(name: str, value: Any) -> Any:
     """Validate the ``limits`` option value; returns it (lists become tuples)."""
@@ -46,7 +48,11 @@ def limits_for_worker(limits: Any, mode: Any, worker_index: int = 0, shared: boo
 
     mode_name = getattr(mode, "value", mode)
     if limits is None or limits == ():
-        return LimitSet([], mode=mode_name)
+        # an empty set holds no state, so one per mode is shared by every worker
+        empty = _EMPTY.get(mode_name)
+        if empty is None:
+            empty = _EMPTY[mode_name] = LimitSet([], mode=mode_name)
+        return empty
     if isinstance(limits, (LimitSet, LimitPool)):
         return limits
     if all(isinstance(item, LimitSet) for item in limits):

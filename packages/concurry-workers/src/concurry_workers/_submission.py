@@ -33,7 +33,6 @@ class SubmissionQueue:
         self._lock = threading.Lock()
         self._inflight = 0
         self._waiting: deque[tuple[Future[Any], Call]] = deque()
-        self._pumping = False
         self._closed = False
         self._on_drained: Callable[[], None] | None = None
 
@@ -52,67 +51,42 @@ class SubmissionQueue:
         with self._lock:
             if self._closed:
                 raise WorkerStoppedError()
-            if self._inflight < self._capacity and not self._waiting:
-                self._inflight += 1
-            else:
+            if self._inflight >= self._capacity or self._waiting:
                 self._waiting.append((future, call))
                 return
-        future.add_done_callback(self._release)
+            self._inflight += 1
         try:
             self._submit(future, call)
         except BaseException as exc:
             if future.set_running_or_notify_cancel():
                 future.set_exception(exc)
+            self._release(future)
             raise
+        future.add_done_callback(self._release)
 
     def _release(self, _: Future[Any]) -> None:
-        with self._lock:
-            self._inflight -= 1
-            if self._pumping:
-                return  # the pumping frame below us picks up the freed slot
-            self._pumping = True
-        try:
-            self._pump()
-        finally:
-            with self._lock:
-                self._pumping = False
-            # a slot may have freed between the last pass and clearing the flag
-            if self._inflight < self._capacity and self._waiting:
-                self._release_again()
-
-    def _release_again(self) -> None:
-        with self._lock:
-            if self._pumping:
-                return
-            self._pumping = True
-        try:
-            self._pump()
-        finally:
-            with self._lock:
-                self._pumping = False
-
-    def _pump(self) -> None:
+        # A finished call hands its slot to the next live waiting call. The loop
+        # (not recursion) covers calls that complete while being submitted.
         while True:
             with self._lock:
-                item = None
-                while self._waiting and self._inflight < self._capacity:
-                    candidate = self._waiting.popleft()
-                    if not candidate[0].cancelled():
-                        item = candidate
-                        self._inflight += 1
+                waiting = self._waiting
+                while waiting:
+                    future, call = waiting.popleft()
+                    if not future.cancelled():
                         break
-                if item is None:
-                    drained = self._on_drained if not self._waiting else None
-                    if drained is not None:
-                        self._on_drained = None
+                else:
+                    self._inflight -= 1
+                    drained, self._on_drained = self._on_drained, None
                     break
-            future, call = item
-            future.add_done_callback(self._release)
             try:
                 self._submit(future, call)
             except BaseException as exc:
                 if future.set_running_or_notify_cancel():
                     future.set_exception(exc)
+                continue
+            if not future.done():
+                future.add_done_callback(self._release)
+                return
         if drained is not None:
             drained()
 

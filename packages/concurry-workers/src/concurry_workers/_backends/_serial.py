@@ -28,11 +28,16 @@ class SerialRunner:
         name: Thread name (shows in debuggers and ``threading.enumerate()``).
         build: Called in the new thread to make the Invoker; its exception is
             re-raised by ``start``.
+        prebuilt: An Invoker made by the caller (``build`` is then unused and
+            ``start`` does not wait for the thread).
     """
 
-    def __init__(self, name: str, build: Callable[[], Invoker]) -> None:
+    def __init__(
+        self, name: str, build: Callable[[], Invoker], prebuilt: Invoker | None = None
+    ) -> None:
         self._name = name
         self._build = build
+        self._prebuilt = prebuilt
         self._queue: SimpleQueue[Any] = SimpleQueue()
         self._stopping = False
         self._closed = False
@@ -48,6 +53,8 @@ class SerialRunner:
             target=self._main, args=(ready, box), name=self._name, daemon=True
         )
         self._thread.start()
+        if self._prebuilt is not None:
+            return  # nothing can fail in the thread before it serves calls
         ready.wait()
         if "error" in box:
             self._thread.join()
@@ -56,7 +63,7 @@ class SerialRunner:
 
     def _main(self, ready: threading.Event, box: dict[str, BaseException]) -> None:
         try:
-            self.invoker = invoker = self._build()
+            self.invoker = invoker = self._prebuilt or self._build()
         except BaseException as exc:
             box["error"] = exc
             ready.set()

@@ -13,25 +13,34 @@ __all__ = ["ThreadBackend"]
 
 
 class ThreadBackend(Backend):
-    """Runs the instance on its own thread; async methods run to completion there."""
+    """Runs the instance's methods on its own thread, in order.
+
+    ``__init__`` runs in the caller's thread (its error surfaces there, with
+    no thread hand-off); every method call, async ones included (to
+    completion), runs on the worker's thread.
+    """
 
     def __init__(self, runtime: Any, options: dict[str, Any]) -> None:
         super().__init__(runtime, options)
-        name = f"concurry-thread-{runtime.worker_cls.__name__}"
-        self._runner = SerialRunner(name, runtime.build)
+        self._runner: SerialRunner | None = None
 
     def start(self) -> None:
+        invoker = self.runtime.build()
+        name = f"concurry-thread-{self.runtime.worker_cls.__name__}"
+        self._runner = SerialRunner(name, self.runtime.build, prebuilt=invoker)
         self._runner.start()
 
     def submit(self, future: Future[Any], call: Call) -> None:
-        self._runner.submit(future, call)
+        self._runner.submit(future, call)  # type: ignore[union-attr]
 
     def stop(self, timeout: float | None) -> None:
-        self._runner.stop(timeout)
+        if self._runner is not None:
+            self._runner.stop(timeout)
 
     def close_when_idle(self) -> None:
-        self._runner.close_when_idle()
+        if self._runner is not None:
+            self._runner.close_when_idle()
 
     @property
     def is_alive(self) -> bool:
-        return self._runner.is_alive
+        return self._runner is not None and self._runner.is_alive
