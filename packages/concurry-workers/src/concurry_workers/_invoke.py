@@ -10,8 +10,8 @@ the asyncio backend.
 from __future__ import annotations
 
 import inspect
-from types import CoroutineType
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 
 from ._unwrap import aunwrap_call, unwrap_call

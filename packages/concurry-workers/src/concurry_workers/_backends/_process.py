@@ -23,6 +23,9 @@ __all__ = ["ProcessBackend"]
 
 _GRACE = 5.0  # seconds between terminate() and kill()
 
+# Imported once by the fork server, so each forked worker starts with them loaded.
+_PRELOAD = ["concurry_workers._backends._child", "concurry_limits", "concurry_retry"]
+
 
 class ProcessBackend(Backend):
     """Runs the instance in a child process (``mp_context``: fork, spawn or forkserver)."""
@@ -61,7 +64,7 @@ class ProcessBackend(Backend):
         method = self.options.get("mp_context") or "spawn"
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["concurry_workers._backends._child"])
+            ctx.set_forkserver_preload(_PRELOAD)
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         name = f"concurry-process-{self.runtime.worker_cls.__name__}"
         proc = ctx.Process(target=child_main, args=(child_conn, payload), name=name, daemon=True)
