@@ -315,3 +315,14 @@ def test_submission_queue_returns_at_once_and_caps_inflight(mode, gate_files, no
         open(release, "w").close()
         hold.result(timeout=T)
         assert [f.result(timeout=T) for f in futures] == list(range(50))
+
+
+def test_forgotten_worker_finishes_its_calls_and_exits(worker_mode, no_leaks):
+    import gc
+
+    w = Counter.options(mode=worker_mode, max_queued_tasks=2).init()
+    futures = [w.incr() for _ in range(10)]
+    del w
+    gc.collect()
+    assert [f.result(timeout=T) for f in futures] == list(range(1, 11))
+    # no_leaks checks that the worker's threads and processes are gone

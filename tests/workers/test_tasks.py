@@ -178,3 +178,16 @@ def test_pool_with_shared_limit_list(no_leaks):
     shared = LimitSet(limits)
     with Reader.options(mode="thread", limits=shared).init() as w:
         assert w.ident().result(timeout=T) == id(shared)
+
+
+def test_process_pool_shares_a_limit_list(no_leaks):
+    from concurry_limits import ResourceLimit
+
+    class Holder(Worker):
+        def backend(self):
+            return type(self.limits.backend).__name__
+
+    limits = [ResourceLimit(key="slots", capacity=2)]
+    with Holder.options(mode="process", max_workers=2, limits=limits).init() as pool:
+        kinds = {pool.backend().result(timeout=T) for _ in range(4)}
+        assert len(kinds) == 1 and "Multi" in kinds.pop()

@@ -64,6 +64,7 @@ class WorkerProxy:
         self._queue = SubmissionQueue(cap, backend.submit) if cap is not None else None
         self._direct = backend.submit
         self._dynamic = hasattr(worker_cls, "__getattr__")
+        self._init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
         # A proxy dropped without stop(): finish what was submitted, then free the worker.
         self._finalizer = weakref.finalize(self, _close_forgotten, backend, self._queue)
 

@@ -36,7 +36,7 @@ class Runtime:
 
     def build(self) -> Invoker:
         """Instantiate the worker (raising its ``__init__`` errors) and wrap it in an Invoker."""
-        cls = self.worker_cls
+        cls: Any = self.worker_cls
         instance = cls.__new__(cls)
         _set_limits(instance, self.limits)
         instance.__init__(*self.args, **self.kwargs)

@@ -25,7 +25,7 @@ class _TaskMethods:
 
     @property
     def _bound(self) -> bool:
-        args, kwargs = getattr(self, "_init_args", ((), {}))
+        args, kwargs = self._init_args
         return (kwargs.get("fn") if "fn" in kwargs else (args[0] if args else None)) is not None
 
     def submit(self, *args: Any, **kwargs: Any) -> Any:
@@ -145,10 +145,8 @@ def _progress_bar(progress: Any, total: int | None) -> Any:
     else:
         raise ValueError(f"progress must be a bool or a dict of bar options, got {progress!r}")
     options.setdefault("total", total)
-    try:
-        from concurry_futures import ProgressBar  # type: ignore[attr-defined]
-    except ImportError:
-        from tqdm.auto import tqdm as ProgressBar
+    from concurry_futures import ProgressBar
+
     return ProgressBar(**options)
 
 

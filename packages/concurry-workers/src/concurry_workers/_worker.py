@@ -33,7 +33,7 @@ class Worker:
     def __init_subclass__(cls, **options: Any) -> None:
         validated = validate_options(options)
         super().__init_subclass__()
-        cls.__concurry_class_options__ = validated
+        cls.__concurry_class_options__ = validated  # type: ignore[attr-defined]
         own = vars(cls).get("options")
         if own is not None and not isinstance(own, (classmethod, _HybridOptions)):
             # The class defines its own ``options`` method: instances (and the
@@ -118,7 +118,7 @@ def worker(cls: type | None = None, /, **options: Any) -> Any:
         if issubclass(target, Worker):
             new_cls: type = target
         else:
-            new_cls = type(target)(
+            new_cls = type(target)(  # type: ignore[misc]
                 target.__name__,
                 (target, Worker),
                 {
@@ -128,7 +128,7 @@ def worker(cls: type | None = None, /, **options: Any) -> Any:
                 },
             )
         if validated:
-            new_cls = type(new_cls)(
+            new_cls = type(new_cls)(  # type: ignore[misc]
                 new_cls.__name__,
                 (new_cls,),
                 {

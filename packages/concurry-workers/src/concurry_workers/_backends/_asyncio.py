@@ -41,26 +41,12 @@ class AsyncioBackend(Backend):
     def start(self) -> None:
         import asyncio
 
-        self._loop = loop = asyncio.new_event_loop()
+        # __init__ runs in the caller's thread (no hand-off; async primitives made
+        # there bind to the worker's loop on first use); methods run on the loop.
+        self._invoker = self.runtime.build()
+        self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name=self._name, daemon=True)
         self._thread.start()
-        built: Future[Invoker] = Future()
-
-        def build() -> None:
-            try:
-                built.set_result(self.runtime.build())
-            except BaseException as exc:
-                built.set_exception(exc)
-
-        loop.call_soon_threadsafe(build)
-        try:
-            self._invoker = built.result()
-        except BaseException:
-            self._closed = True
-            loop.call_soon_threadsafe(loop.stop)
-            self._thread.join()
-            loop.close()
-            raise
 
     def _run_loop(self) -> None:
         import asyncio
@@ -111,14 +97,19 @@ class AsyncioBackend(Backend):
                 task.add_done_callback(self._tasks.discard)
 
     async def _run(self, future: Future[Any], call: Call) -> None:
+        import asyncio
+
         assert self._invoker is not None
         try:
             result = await self._invoker.acall(*call)
         except BaseException as exc:
-            if type(exc).__name__ == "CancelledError":
+            if isinstance(exc, asyncio.CancelledError):
                 exc = CancelledError("the worker stopped while the call was running")
+            self._tasks.discard(asyncio.current_task())
             future.set_exception(exc)
         else:
+            # leave the running set before the caller can see the result (and stop)
+            self._tasks.discard(asyncio.current_task())
             future.set_result(result)
 
     async def _shutdown(self, timeout: float | None, cancel_queued: bool) -> None:
@@ -153,6 +144,15 @@ class AsyncioBackend(Backend):
         loop, thread = self._loop, self._thread
         if thread is threading.current_thread():
             loop.call_soon(loop.stop)
+            return
+        if cancel_queued and not self._scheduled and not self._tasks:
+            # nothing runs or waits on the loop: stop it directly
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(_GRACE)
+            if not thread.is_alive():
+                loop.close()
+                if self._invoker is not None:
+                    self._invoker.close()
             return
         done = asyncio.run_coroutine_threadsafe(self._shutdown(timeout, cancel_queued), loop)
         # stop the loop only after the shutdown result has been delivered

@@ -62,7 +62,7 @@ class ProcessBackend(Backend):
                 f"worker class or init arguments could not be pickled: {exc}"
             ) from exc
         method = self.options.get("mp_context") or "spawn"
-        ctx = multiprocessing.get_context(method)
+        ctx: Any = multiprocessing.get_context(method)
         if method == "forkserver":
             ctx.set_forkserver_preload(_PRELOAD)
         parent_conn, child_conn = ctx.Pipe(duplex=True)
