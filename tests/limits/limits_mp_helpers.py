@@ -67,3 +67,12 @@ def attach_from_queue(inbox: Any, outbox: Any) -> None:
         return
     outbox.put(ls.get_stats()["r"]["held"])
     acq.release()
+
+
+def acquire_once(ls: LimitSet, out: Any) -> None:
+    """One acquire with a timeout; report what happened."""
+    try:
+        ls.acquire(timeout=5).release()
+        out.put("ok")
+    except Exception as exc:  # report any failure to the parent
+        out.put(f"{type(exc).__name__}: {exc}")

@@ -31,6 +31,17 @@ URL = os.environ.get("CONCURRY_TEST_REDIS_URL", "redis://127.0.0.1:6390/0")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _no_stray_children() -> Iterator[None]:
+    """A failed test must not leave a child behind (the interpreter would wait for it)."""
+    yield
+    for child in mp.active_children():
+        child.join(5)
+        if child.is_alive():
+            child.kill()
+            child.join(5)
+
+
 def _reason() -> str | None:
     try:
         import redis

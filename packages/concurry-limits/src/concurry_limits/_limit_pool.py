@@ -24,11 +24,11 @@ _BALANCING = {
 
 
 def _balancing(value: Any) -> str:
-    raw = getattr(value, "value", value)
-    if isinstance(raw, str):
-        canon = _BALANCING.get(raw.lower().replace("_", "").replace("-", "").replace(" ", ""))
-        if canon is not None:
-            return canon
+    for raw in (value, getattr(value, "value", None), getattr(value, "name", None)):
+        if isinstance(raw, str):
+            canon = _BALANCING.get(raw.lower().replace("_", "").replace("-", "").replace(" ", ""))
+            if canon is not None:
+                return canon
     raise LimitValidationError(
         f"unknown load_balancing {value!r} for a LimitPool; valid choices: round_robin, random"
     )

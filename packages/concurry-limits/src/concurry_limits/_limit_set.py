@@ -37,11 +37,11 @@ _PLAN_CACHE_SIZE = 256
 
 
 def _mode(value: Any) -> str:
-    raw = getattr(value, "value", value)
-    if isinstance(raw, str):
-        canon = _MODES.get(raw.lower().replace("_", "").replace("-", "").replace(" ", ""))
-        if canon is not None:
-            return canon
+    for raw in (value, getattr(value, "value", None), getattr(value, "name", None)):
+        if isinstance(raw, str):
+            canon = _MODES.get(raw.lower().replace("_", "").replace("-", "").replace(" ", ""))
+            if canon is not None:
+                return canon
     choices = ", ".join(sorted(set(_MODES.values())))
     raise LimitValidationError(f"unknown mode {value!r}; valid choices: {choices}")
 

@@ -7,7 +7,9 @@ async waits await a future woken by a timer at that moment or by a release.
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from time import monotonic
 
@@ -22,6 +24,16 @@ if TYPE_CHECKING:
     from typing import Any
 
 _INF = float("inf")
+_LIVE: weakref.WeakSet[InProcessStore] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # a lock held by another thread of the parent would stay held forever in the child
+    for store in list(_LIVE):
+        store._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _wake(fut: Any) -> None:
@@ -45,6 +57,10 @@ class InProcessStore(Store):
         self._states: Sequence[Any] = (
             states if states is not None else [initial_state(limit) for limit in limits]
         )
+        self._reset_locks()
+        _LIVE.add(self)
+
+    def _after_fork(self) -> None:
         self._reset_locks()
 
     def _reset_locks(self) -> None:
@@ -73,21 +89,21 @@ class InProcessStore(Store):
     def compile(self, entries: Entries) -> Callable[[], float]:
         if type(self) is not InProcessStore:
             return super().compile(entries)
-        lock = self._lock
+        store = self  # the lock is read per call: a forked child replaces it
         if len(entries) == 1:
             ((i, n),) = entries
             take = self._takes[i]
             state = self._states[i]
 
             def one() -> float:
-                with lock:
+                with store._lock:
                     return take(state, n, monotonic())
 
             return one
         attempt = self._attempt
 
         def many() -> float:
-            with lock:
+            with store._lock:
                 return attempt(entries, monotonic())
 
         return many

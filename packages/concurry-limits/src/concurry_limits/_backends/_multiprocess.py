@@ -52,16 +52,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-_LIVE: weakref.WeakSet[SharedStore] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for store in list(_LIVE):
-        store._reopen()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
 
 def _directory() -> str:
     if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
@@ -136,7 +126,6 @@ class SharedStore(InProcessStore):
         view = memoryview(self._mmap).cast("d")
         states = [view[a:b] for a, b in offsets]
         super().__init__(limits, states)
-        _LIVE.add(self)
         if os.getpid() == owner:
             self._finalizer = weakref.finalize(self, _unlink, path, owner)
 
@@ -197,7 +186,7 @@ class SharedStore(InProcessStore):
 
         return fast
 
-    def _reopen(self) -> None:
+    def _after_fork(self) -> None:
         # after fork the child shares the parent's open file description, and
         # with it the flock: give the child its own
         try:
