@@ -7,7 +7,7 @@ machines (Redis). Standard library only; ``concurry-limits[redis]`` for Redis.
 from __future__ import annotations
 
 from concurry_limits._acquisition import Acquisition, LimitSetAcquisition
-from concurry_limits._backends._base import Backend, register_backend
+from concurry_limits._backends._base import Backend, Store, register_backend
 from concurry_limits._config import LimitDefaults, limit_defaults
 from concurry_limits._enums import RateLimitAlgorithm, RateWindow
 from concurry_limits._errors import (
@@ -46,6 +46,7 @@ __all__ = [
     "RateWindow",
     "RedisBackend",
     "ResourceLimit",
+    "Store",
     "limit_defaults",
     "limited",
     "register_backend",

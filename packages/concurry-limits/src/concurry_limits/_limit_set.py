@@ -130,7 +130,7 @@ class LimitSet:
         self._plans: dict[Any, Plan] = {}
         if store is None and self._bounded:
             store = self._backend.create_store(self._bounded)
-        self._store = store  # type: ignore[assignment]
+        self._store: Store = store  # type: ignore[assignment]
         self._default = self._compiled(build_plan(self._bounded, None))
         self._empty = EmptyAcquisition(self, self._default) if not self._default.entries else None
 

@@ -124,7 +124,7 @@ class limited:
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                req = requested(*args, **kwargs) if dynamic else requested  # type: ignore[operator]
+                req: Any = requested(*args, **kwargs) if dynamic else requested  # type: ignore[misc, operator]
                 async with target.async_acquire(req, timeout) as acq:
                     result = await fn(*args, **kwargs)
                     _full_usage(acq)
@@ -135,7 +135,7 @@ class limited:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            req = requested(*args, **kwargs) if dynamic else requested  # type: ignore[operator]
+            req: Any = requested(*args, **kwargs) if dynamic else requested  # type: ignore[misc, operator]
             with target.acquire(req, timeout) as acq:
                 result = fn(*args, **kwargs)
                 _full_usage(acq)

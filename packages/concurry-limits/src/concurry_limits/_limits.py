@@ -198,7 +198,7 @@ class CallLimit(RateLimit):
 
 
 def _rebuild_rate(cls: type, key: str, window: float, capacity: float, algo: str) -> RateLimit:
-    obj = object.__new__(cls)
+    obj: RateLimit = object.__new__(cls)
     object.__setattr__(obj, "key", key)
     object.__setattr__(obj, "window", window)
     object.__setattr__(obj, "capacity", capacity)
