@@ -273,3 +273,21 @@ def test_every_algorithm_limits_a_burst(algo: str) -> None:
             acq.update({"t": 1})
             acq.release()
     assert granted == 5
+
+
+def test_mode_and_balancing_accept_foreign_enums() -> None:
+    import enum
+
+    from concurry_limits import LimitPool
+
+    class Mode(enum.Enum):
+        Threads = "threads"
+        Processes = "processes"
+
+    class Balancing(enum.Enum):
+        RoundRobin = "round_robin"
+
+    assert LimitSet([], mode=Mode.Threads).mode == "thread"
+    assert LimitSet([], mode=Mode.Processes).mode == "process"
+    pool = LimitPool([LimitSet([])], load_balancing=Balancing.RoundRobin)
+    assert pool.load_balancing == "round_robin"

@@ -199,3 +199,15 @@ def test_forked_child_is_not_wedged_by_a_lock_held_at_fork_time() -> None:
         lock.release()
     assert out.get(timeout=30) == "ok"
     p.join(30)
+
+
+async def test_async_acquire_on_the_shared_backend() -> None:
+    ls = shared(RateLimit("t", 0.3, 1), ResourceLimit("r", 1))
+    async with ls.async_acquire({"t": 1}) as acq:
+        acq.update({"t": 1})
+    start = time.monotonic()
+    async with ls.async_acquire({"t": 1}, timeout=5) as acq:
+        acq.update({"t": 1})
+    assert 0.2 < time.monotonic() - start < 3.0
+    assert ls.get_stats()["r"]["held"] == 0
+    ls.close()
