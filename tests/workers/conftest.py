@@ -3,6 +3,7 @@ local backend, and leak checks for threads and child processes."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
@@ -11,6 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 LOCAL_MODES = ["sync", "thread", "process", "asyncio"]
+
+# Process workers fork from the fork server; preloading the heavy libraries the
+# test modules import keeps each child's start-up short.
+multiprocessing.get_context("forkserver").set_forkserver_preload(
+    ["__main__", "pytest", "pydantic", "morphic", "concurry_limits", "concurry_retry"]
+)
 
 
 @pytest.fixture(params=LOCAL_MODES)

@@ -64,7 +64,7 @@ class ProcessBackend(Backend):
         method = self.options.get("mp_context") or "spawn"
         ctx: Any = multiprocessing.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(_PRELOAD)
+            _add_forkserver_preload(ctx)
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         name = f"concurry-process-{self.runtime.worker_cls.__name__}"
         proc = ctx.Process(target=child_main, args=(child_conn, payload), name=name, daemon=True)
@@ -261,6 +261,16 @@ class ProcessBackend(Backend):
     @property
     def is_alive(self) -> bool:
         return not self._closed and self._proc is not None and self._proc.is_alive()
+
+
+def _add_forkserver_preload(ctx: Any) -> None:
+    # keep what the application asked the fork server to preload; add ours
+    from multiprocessing import forkserver
+
+    current = getattr(forkserver._forkserver, "_preload_modules", None) or ["__main__"]
+    wanted = list(dict.fromkeys([*current, *_PRELOAD]))
+    if wanted != current:
+        ctx.set_forkserver_preload(wanted)
 
 
 def _kill(proc: Any) -> None:
