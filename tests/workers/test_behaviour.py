@@ -326,3 +326,48 @@ def test_forgotten_worker_finishes_its_calls_and_exits(worker_mode, no_leaks):
     gc.collect()
     assert [f.result(timeout=T) for f in futures] == list(range(1, 11))
     # no_leaks checks that the worker's threads and processes are gone
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_submission_queue_under_concurrent_submitters(mode, no_leaks):
+    with Counter.options(mode=mode, max_queued_tasks=2).init() as w:
+        results: list = []
+        lock = threading.Lock()
+
+        def submitter() -> None:
+            futures = [w.echo(i) for i in range(300)]
+            values = [f.result(timeout=T)[0][0] for f in futures]
+            with lock:
+                results.append(values)
+
+        threads = [threading.Thread(target=submitter) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(T)
+        assert [v for v in results] == [list(range(300))] * 4
+        assert w._queue.inflight == 0 and w._queue.waiting == 0
+
+
+def test_stop_while_submitting_leaves_no_pending_future(no_leaks):
+    w = Counter.options(mode="thread", max_queued_tasks=1).init()
+    futures: list = []
+    stop_now = threading.Event()
+
+    def submitter() -> None:
+        try:
+            while True:
+                futures.append(w.echo(1))
+                if len(futures) == 200:
+                    stop_now.set()
+        except RuntimeError:
+            pass
+
+    thread = threading.Thread(target=submitter)
+    thread.start()
+    assert stop_now.wait(T)
+    w.stop()
+    thread.join(T)
+    assert not thread.is_alive()
+    for f in futures:
+        assert f.done()

@@ -117,9 +117,10 @@ class WorkerPool:
 
     # -- on demand --------------------------------------------------------------------
     def _submit_on_demand(self, call: Call) -> Any:
-        future: Future[Any] = Future()
-        if self._on_demand_queue is not None:
-            self._on_demand_queue.submit(future, call)
+        queue = self._on_demand_queue
+        future: Future[Any] = queue.new_future() if queue is not None else Future()
+        if queue is not None:
+            queue.submit(future, call)
         else:
             self._run_on_demand(future, call)
         return future.result() if self._spec.blocking else ConcurrentFuture(future)

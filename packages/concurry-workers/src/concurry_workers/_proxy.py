@@ -105,14 +105,15 @@ class WorkerProxy:
                     raise
                 return SyncFuture(exception_value=exc)
             return value if self._blocking else SyncFuture(value)
-        future: Future[Any] = Future()
+        queue = self._queue
+        if queue is not None:
+            future = queue.new_future()
+            queue.submit(future, call)
+            return ConcurrentFuture(future)
+        future = Future()
+        self._direct(future, call)
         if self._blocking:
-            self._direct(future, call)
             return future.result()
-        if self._queue is not None:
-            self._queue.submit(future, call)
-        else:
-            self._direct(future, call)
         return ConcurrentFuture(future)
 
     # -- lifecycle --------------------------------------------------------------------

@@ -35,6 +35,7 @@ class SubmissionQueue:
         self._waiting: deque[tuple[Future[Any], Call]] = deque()
         self._closed = False
         self._on_drained: Callable[[], None] | None = None
+        self._local = threading.local()
 
     @property
     def waiting(self) -> int:
@@ -46,27 +47,65 @@ class SubmissionQueue:
         """Number of calls handed to the backend and not yet done."""
         return self._inflight
 
+    def new_future(self) -> Future[Any]:
+        """A future that releases its slot by itself when it completes."""
+        return _TrackedFuture(self)
+
     def submit(self, future: Future[Any], call: Call) -> None:
-        """Hand ``call`` to the backend now, or hold it until a slot frees."""
-        with self._lock:
+        """Hand ``call`` to the backend now, or hold it until a slot frees.
+
+        ``future`` must come from ``new_future``.
+        """
+        if self._closed:
+            raise WorkerStoppedError()
+        if self._inflight >= self._capacity or self._waiting:
+            # Busy: queue without the lock. A caller blocking on a lock the worker
+            # thread holds costs an OS wake-up per call, which dominated a busy
+            # worker. deque.append is atomic; the re-checks below close the races.
+            self._waiting.append((future, call))
             if self._closed:
+                future.cancel()
                 raise WorkerStoppedError()
+            if self._inflight < self._capacity:
+                self._admit_waiting()
+            return
+        with self._lock:
             if self._inflight >= self._capacity or self._waiting:
                 self._waiting.append((future, call))
                 return
             self._inflight += 1
+        future._admitted = True  # type: ignore[attr-defined]
         try:
             self._submit(future, call)
         except BaseException as exc:
             if future.set_running_or_notify_cancel():
-                future.set_exception(exc)
-            self._release(future)
+                future.set_exception(exc)  # releases the slot
             raise
-        future.add_done_callback(self._release)
 
-    def _release(self, _: Future[Any]) -> None:
-        # A finished call hands its slot to the next live waiting call. The loop
-        # (not recursion) covers calls that complete while being submitted.
+    def _admit_waiting(self) -> None:
+        # A slot was free while a call waited: take the slot, then hand it over.
+        with self._lock:
+            if self._inflight >= self._capacity or not self._waiting:
+                return
+            self._inflight += 1
+        self._release()
+
+    def _release(self) -> None:
+        # Called when an admitted future completes. A call that completes while
+        # being submitted re-enters here; the loop absorbs that instead of recursing.
+        local = self._local
+        if getattr(local, "active", False):
+            local.pending += 1
+            return
+        local.active, local.pending = True, 1
+        try:
+            while local.pending:
+                local.pending -= 1
+                self._hand_over()
+        finally:
+            local.active = False
+
+    def _hand_over(self) -> None:
         while True:
             with self._lock:
                 waiting = self._waiting
@@ -78,15 +117,14 @@ class SubmissionQueue:
                     self._inflight -= 1
                     drained, self._on_drained = self._on_drained, None
                     break
+            future._admitted = True  # type: ignore[attr-defined]
             try:
                 self._submit(future, call)
+                return
             except BaseException as exc:
+                future._admitted = False  # type: ignore[attr-defined]  # the slot stays ours
                 if future.set_running_or_notify_cancel():
                     future.set_exception(exc)
-                continue
-            if not future.done():
-                future.add_done_callback(self._release)
-                return
         if drained is not None:
             drained()
 
@@ -106,3 +144,23 @@ class SubmissionQueue:
                 self._on_drained = fn
                 return
         fn()
+
+
+class _TrackedFuture(Future):  # type: ignore[type-arg]
+    """A ``Future`` that frees its submission-queue slot when it completes.
+
+    Hooking completion here, instead of a done-callback per call, saves a lock
+    round-trip and a callback dispatch on every call of a busy worker.
+    """
+
+    def __init__(self, queue: SubmissionQueue) -> None:
+        super().__init__()
+        self._queue = queue
+        self._admitted = False
+
+    def _invoke_callbacks(self) -> None:
+        # runs once, after set_result / set_exception / cancel changed the state
+        if self._admitted:
+            self._admitted = False
+            self._queue._release()
+        super()._invoke_callbacks()  # type: ignore[misc]
