@@ -191,3 +191,29 @@ def test_sliding_window_compact_roundtrip() -> None:
     assert len(e) == len(s)
     assert _sliding_window.stats(e, 1.4) == _sliding_window.stats(s, 1.4)
     assert _sliding_window.take(e, 5.0, 1.4) == _sliding_window.take(s, 5.0, 1.4)
+
+
+def test_sliding_window_matches_a_brute_force_log() -> None:
+    rnd = random.Random(11)
+    cap, window = 6.0, 1.0
+    s = _sliding_window.init(cap, window)
+    log: list[tuple[float, float]] = []
+    now = 0.0
+    for _ in range(20_000):
+        now += rnd.expovariate(15.0)
+        n = float(rnd.choice([1, 1, 2, 3]))
+        used = sum(a for t, a in log if t > now - window)
+        expected = used + n <= cap
+        got = _sliding_window.take(s, n, now)
+        assert (got == 0.0) == expected
+        if expected:
+            log.append((now, n))
+            if rnd.random() < 0.2:  # roll back as a LimitSet does when another limit refuses
+                _sliding_window.untake(s, n, now)
+                log.pop()
+        else:
+            assert got > now
+            assert sum(a for t, a in log if t > got + 1e-9 - window) + n <= cap
+        assert _sliding_window.stats(s, now)["available"] == pytest.approx(
+            cap - sum(a for t, a in log if t > now - window)
+        )

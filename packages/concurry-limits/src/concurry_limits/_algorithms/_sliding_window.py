@@ -13,7 +13,8 @@ Burst behaviour: up to ``capacity`` at once, after which each unit becomes
 available again exactly ``window`` seconds after it was granted. Counts whole
 requests: amounts must be integers. No refunds: the log records requests made.
 
-State: ``[capacity, window, entries, head, size, total, t0, a0, t1, a1, ...]``.
+State: ``[capacity, window, entries, head, size, total, oldest, tail, t0, a0, t1, a1, ...]``
+(``oldest`` is the time of the head entry, ``tail`` the offset of the newest one).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ NAME = "sliding_window"
 INTEGER = True
 REFUNDS = False
 DEFAULT_ENTRIES = 1024
-_HDR = 6
+_HDR = 8
 
 State = MutableSequence[float]
 
@@ -32,39 +33,54 @@ State = MutableSequence[float]
 def init(capacity: float, window: float, entries: int = DEFAULT_ENTRIES) -> list[float]:
     """Initial state: an empty log with ``min(capacity, entries)`` slots."""
     slots = max(1, int(min(capacity, entries)))
-    return [capacity, window, float(slots), 0.0, 0.0, 0.0] + [0.0] * (2 * slots)
+    return [capacity, window, float(slots), 0.0, 0.0, 0.0, 0.0, float(_HDR)] + [0.0] * (2 * slots)
+
+
+def _expire(s: State, cutoff: float) -> tuple[float, float]:
+    """Drop entries at or before ``cutoff``; return the new size and total."""
+    ring = int(s[2])
+    head = int(s[3])
+    left = int(s[4])
+    total = s[5]
+    i = _HDR + 2 * head
+    while left and s[i] <= cutoff:
+        total -= s[i + 1]
+        head = head + 1 if head + 1 < ring else 0
+        left -= 1
+        i = _HDR + 2 * head
+    if left:
+        s[6] = s[i]
+    else:
+        total = 0.0
+    s[3] = float(head)
+    s[4] = float(left)
+    s[5] = total
+    return float(left), total
 
 
 def take(s: State, n: float, now: float) -> float:
     """Log ``n`` at ``now``: 0.0 when granted, else when enough old grants expire."""
     size = s[4]
     total = s[5]
-    if size and s[_HDR + 2 * int(s[3])] <= now - s[1]:
-        cutoff = now - s[1]
-        ring = int(s[2])
-        head = int(s[3])
-        left = int(size)
-        i = _HDR + 2 * head
-        while left and s[i] <= cutoff:
-            total -= s[i + 1]
-            head = head + 1 if head + 1 < ring else 0
-            left -= 1
-            i = _HDR + 2 * head
-        if not left:
-            total = 0.0
-        size = float(left)
-        s[3] = float(head)
-        s[4] = size
-        s[5] = total
+    if size and s[6] <= now - s[1]:
+        size, total = _expire(s, now - s[1])
     if total + n <= s[0]:
-        ring_f = s[2]
-        if size < ring_f:
-            i = _HDR + 2 * int((s[3] + size) % ring_f)
+        if size >= s[2]:  # full: the newest slot absorbs the grant and moves to now (safe side)
+            i = int(s[7])
+            s[i + 1] += n
+            if size == 1.0:
+                s[6] = now
+        else:
+            if size:
+                i = int(s[7]) + 2
+                if i >= _HDR + 2 * int(s[2]):
+                    i = _HDR
+            else:
+                i = _HDR + 2 * int(s[3])
+                s[6] = now
             s[i + 1] = n
             s[4] = size + 1.0
-        else:  # full: the newest slot absorbs the grant and moves to now (safe side)
-            i = _HDR + 2 * int((s[3] + size - 1.0) % ring_f)
-            s[i + 1] += n
+            s[7] = float(i)
         s[i] = now
         s[5] = total + n
         return 0.0
@@ -82,13 +98,17 @@ def take(s: State, n: float, now: float) -> float:
 
 def untake(s: State, n: float, now: float) -> None:
     """Undo a granted ``take(s, n, now)`` at the same ``now``."""
-    ring = int(s[2])
-    size = int(s[4])
-    i = _HDR + 2 * ((int(s[3]) + size - 1) % ring)
+    i = int(s[7])
     s[i + 1] -= n
-    if s[i + 1] <= 0.0:
-        s[4] = float(size - 1)
     s[5] -= n
+    if s[i + 1] <= 0.0:
+        size = s[4] - 1.0
+        s[4] = size
+        if size:
+            i -= 2
+            s[7] = float(i if i >= _HDR else _HDR + 2 * (int(s[2]) - 1))
+        else:
+            s[5] = 0.0
 
 
 def refund(s: State, n: float, now: float) -> None:
@@ -113,7 +133,8 @@ def compact(s: Sequence[float]) -> list[float]:
     ring = int(s[2])
     head = int(s[3])
     size = int(s[4])
-    out = [s[0], s[1], s[2], 0.0, float(size), s[5]]
+    tail = _HDR + 2 * (size - 1) if size else _HDR
+    out = [s[0], s[1], s[2], 0.0, float(size), s[5], s[6], float(tail)]
     for k in range(size):
         i = _HDR + 2 * ((head + k) % ring)
         out.append(s[i])
