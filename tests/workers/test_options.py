@@ -240,3 +240,24 @@ def test_public_names_use_the_package_path():
         obj = getattr(concurry_workers, name)
         if isinstance(obj, type):
             assert obj.__module__ == "concurry_workers", name
+
+
+def test_global_config_reaches_new_workers(no_leaks):
+    with temp_config(thread_blocking=True), Echo.options(mode="thread").init(3) as w:
+        assert w.get() == 3  # blocking from the config
+    with Echo.options(mode="thread").init(4) as w:
+        assert w.get().result(timeout=T) == 4
+
+
+def test_stop_timeout_option():
+    assert Echo.options(mode="thread", stop_timeout=2).spec.stop_timeout == 2.0
+    with temp_config(process_stop_timeout=3):
+        assert Echo.options(mode="process").spec.stop_timeout == 3.0
+
+
+def test_builder_revalidates_after_config_change(no_leaks):
+    builder = Echo.options(mode="thread")
+    with temp_config(thread_max_queued_tasks=4), builder.init() as w:
+        assert w._queue._capacity == 4
+    with builder.init() as w:
+        assert w._queue._capacity == 100

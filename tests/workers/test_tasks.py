@@ -191,3 +191,45 @@ def test_process_pool_shares_a_limit_list(no_leaks):
     with Holder.options(mode="process", max_workers=2, limits=limits).init() as pool:
         kinds = {pool.backend().result(timeout=T) for _ in range(4)}
         assert len(kinds) == 1 and "Multi" in kinds.pop()
+
+
+def test_executor_shutdown_cancel_futures(no_leaks):
+    import threading
+
+    gate, started = threading.Event(), threading.Event()
+
+    def hold():
+        started.set()
+        return gate.wait(T)
+
+    ex = Executor("thread")
+    first = ex.submit(hold)
+    assert started.wait(T)
+    rest = [ex.submit(square, i) for i in range(20)]
+    ex.shutdown(wait=False, cancel_futures=True)
+    gate.set()
+    assert first.result(timeout=T) is True
+    assert any(f.cancelled() for f in rest)
+    concurrent.futures.wait(rest, timeout=T)
+
+
+def test_task_on_demand_defaults():
+    from concurry_workers import global_config
+
+    @task(mode="thread")
+    def f(x):
+        return x
+
+    try:
+        assert f.get_pool_stats()["on_demand"] is global_config.defaults.task_decorator_on_demand
+        assert f(3).result(timeout=T) == 3
+    finally:
+        f.stop()
+
+    @task(mode="asyncio")
+    def g(x):
+        return x
+
+    with g:
+        assert g(4).result(timeout=T) == 4
+        assert not hasattr(g, "get_pool_stats")
