@@ -233,3 +233,23 @@ def test_task_on_demand_defaults():
     with g:
         assert g(4).result(timeout=T) == 4
         assert not hasattr(g, "get_pool_stats")
+
+
+def test_process_pool_replaces_a_dead_worker(no_leaks):
+    import os
+    import signal
+
+    with Who.options(mode="process", max_workers=2).init("t") as pool:
+        pids = {pool.ident().result(timeout=T)[0] for _ in range(4)}
+        assert len(pids) == 2
+        victim = pids.pop()
+        os.kill(victim, signal.SIGKILL)
+        # every later call succeeds; the dead worker has been replaced
+        results = set()
+        for _ in range(8):
+            try:
+                results.add(pool.ident().result(timeout=T)[0])
+            except Exception as exc:  # a call that raced with the death
+                assert type(exc).__name__ == "WorkerDiedError"
+        later = {pool.ident().result(timeout=T)[0] for _ in range(4)}
+        assert victim not in later and len(later) == 2

@@ -1,7 +1,9 @@
 """``WorkerPool``: several workers (or one per call, on demand) behind one proxy API.
 
 Each worker keeps its own submission queue; the pool only picks a worker
-(round_robin, least_active, least_total, random). On-demand pools start a
+(round_robin, least_active, least_total, random). A worker whose process died
+is replaced by a fresh one when it is next picked (its pending calls have
+already failed with ``WorkerDiedError``). On-demand pools start a
 worker per call, at most ``max_workers`` at once, on a helper thread so the
 submitting thread never waits for a start-up.
 """
@@ -46,6 +48,7 @@ class WorkerPool:
         self._init_args = (args, kwargs)
         self._stopped = False
         self._lock = threading.Lock()
+        self._replace_lock = threading.Lock()
         limits = spec.limits
         if isinstance(limits, tuple) and limits and not _all_sets(limits):
             # a list of Limits: one set shared by every worker of the pool
@@ -100,8 +103,11 @@ class WorkerPool:
             index = self._pick()
             self._active[index] += 1
             self._total[index] += 1
+        worker = self._workers[index]
+        if not worker._backend.is_alive:
+            worker = self._replace(index, worker)
         try:
-            outcome = self._workers[index]._submit(call)
+            outcome = worker._submit(call)
         except BaseException:
             self._done(index)
             raise
@@ -110,6 +116,19 @@ class WorkerPool:
         else:
             outcome.add_done_callback(lambda _: self._done(index))
         return outcome
+
+    def _replace(self, index: int, dead: Any) -> Any:
+        """Start a fresh worker in place of one whose process died."""
+        from ._builder import start_worker
+
+        with self._replace_lock:
+            current = self._workers[index]
+            if current is not dead or self._stopped:
+                return current
+            dead.stop(0)
+            fresh = start_worker(self._worker_cls, self._single, *self._init_args, index)
+            self._workers[index] = fresh
+            return fresh
 
     def _done(self, index: int) -> None:
         with self._lock:
