@@ -142,3 +142,34 @@ def test_mp_contexts_and_closures(context, no_leaks):
 
     with Local.options(mode="process", mp_context=context).init() as w:
         assert w.scale(lambda v: v + 1, 1).result(timeout=T) == 6
+
+
+def test_stop_does_not_wait_for_an_argument_that_never_arrives(no_leaks):
+    from concurrent.futures import CancelledError, Future
+
+    from concurry_futures import ConcurrentFuture
+
+    never: Future = Future()
+    w = Victim.options(mode="process").init()
+    stuck = w.echo(ConcurrentFuture(never))
+    later = w.echo(2)
+    t0 = time.monotonic()
+    w.stop(timeout=None)
+    assert time.monotonic() - t0 < 15
+    for f in (stuck, later):
+        with pytest.raises(CancelledError):
+            f.result(timeout=T)
+
+
+def test_argument_future_resolved_by_the_parent_dispatcher(no_leaks):
+    from concurrent.futures import Future
+
+    from concurry_futures import ConcurrentFuture
+
+    raw: Future = Future()
+    with Victim.options(mode="process").init() as w:
+        t0 = time.monotonic()
+        fut = w.echo([ConcurrentFuture(raw)])
+        assert time.monotonic() - t0 < 5  # the caller is not blocked
+        raw.set_result("ready")
+        assert fut.result(timeout=T) == ["ready"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from concurry_futures import BaseFuture
 
-__all__ = ["aunwrap_call", "has_futures", "unwrap_call", "unwrap_value"]
+__all__ = ["aunwrap_call", "collect_futures", "has_futures", "unwrap_call", "unwrap_value"]
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
 
@@ -25,6 +25,17 @@ def has_futures(value: Any) -> bool:
         items = value.values() if kind is dict else value
         return any(has_futures(item) for item in items)
     return False
+
+
+def collect_futures(value: Any, out: list[BaseFuture] | None = None) -> list[BaseFuture]:
+    """Every ``BaseFuture`` in ``value`` (searched like ``unwrap_value``)."""
+    found: list[BaseFuture] = [] if out is None else out
+    if isinstance(value, BaseFuture):
+        found.append(value)
+    elif type(value) in _CONTAINERS:
+        for item in value.values() if type(value) is dict else value:
+            collect_futures(item, found)
+    return found
 
 
 def _call_has_futures(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:

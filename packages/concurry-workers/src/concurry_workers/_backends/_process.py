@@ -16,7 +16,7 @@ from typing import Any
 
 from .._errors import SerializationError, WorkerDiedError, WorkerStoppedError
 from .._invoke import Call
-from .._unwrap import _call_has_futures, unwrap_call
+from .._unwrap import _call_has_futures, collect_futures, unwrap_call
 from ._base import Backend
 
 __all__ = ["ProcessBackend"]
@@ -44,6 +44,7 @@ class ProcessBackend(Backend):
         self._stop_timeout: float | None = None
         self._proc: Any = None
         self._conn: Any = None
+        self._wake: threading.Event | None = None
 
     # -- start-up -------------------------------------------------------------------
     def start(self) -> None:
@@ -118,11 +119,17 @@ class ProcessBackend(Backend):
                 control = self._control
             batch: list[tuple[int, Call]] = []
             for future, call in items:
+                if self._stopping:
+                    future.cancel()
+                    continue
                 if unwrap and _call_has_futures(call[1], call[2]):
                     # the awaited futures may depend on calls in this very batch
                     if batch and not self._send_batch(batch):
                         return
                     batch = []
+                    if not self._wait_for_arguments(call):
+                        future.cancel()  # stop() came first; the call never ran
+                        continue
                     try:
                         args, kwargs = unwrap_call(call[1], call[2])
                     except BaseException as exc:
@@ -141,6 +148,26 @@ class ProcessBackend(Backend):
             if control is not None:
                 self._send(control)
                 return
+
+    def _wait_for_arguments(self, call: Call) -> bool:
+        """Wait until the call's future arguments are done; False if stop() came first."""
+        pending = [f for f in collect_futures([call[1], call[2]]) if not f.done()]
+        if not pending:
+            return True
+        wake = threading.Event()
+        self._wake = wake
+        for f in pending:
+            f.add_done_callback(lambda _: wake.set())
+        try:
+            while True:
+                wake.clear()
+                if all(f.done() for f in pending):
+                    return True
+                if self._stopping or self._death is not None:
+                    return False
+                wake.wait()
+        finally:
+            self._wake = None
 
     def _send_batch(self, batch: list[tuple[int, Call]]) -> bool:
         from . import _wire as wire
@@ -216,6 +243,8 @@ class ProcessBackend(Backend):
             self._death = death
             items, self._outbox = self._outbox, []
             self._cond.notify_all()
+            if self._wake is not None:
+                self._wake.set()
         with self._pending_lock:
             pending, self._pending = self._pending, {}
         for future, _ in items:
@@ -233,6 +262,8 @@ class ProcessBackend(Backend):
             self._closed = True
             self._stopping = self._stopping or cancel_queued
             self._control = control
+            if self._wake is not None:
+                self._wake.set()
             items: list[tuple[Future[Any], Call]] = []
             if cancel_queued:
                 items, self._outbox = self._outbox, []
