@@ -261,3 +261,23 @@ def test_builder_revalidates_after_config_change(no_leaks):
         assert w._queue._capacity == 4
     with builder.init() as w:
         assert w._queue._capacity == 100
+
+
+def test_worker_decorator_on_a_pydantic_model(no_leaks):
+    import warnings
+
+    from pydantic import BaseModel
+
+    @worker
+    class Model(BaseModel):
+        name: str
+
+        def hello(self) -> str:
+            return f"hi {self.name}"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for mode in ("sync", "thread", "process"):
+            with Model.options(mode=mode).init(name="ann") as w:
+                assert w.hello().result(timeout=T) == "hi ann"
+    assert Model(name="bob").hello() == "hi bob"
