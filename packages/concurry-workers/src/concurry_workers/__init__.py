@@ -3,10 +3,17 @@
 ``Worker`` subclasses (or ``@worker`` classes) run in the mode chosen with
 ``.options(mode=...)``; ``.init(...)`` returns a proxy whose methods return
 futures. ``global_config`` / ``temp_config`` hold the defaults.
+
+Other backends (Ray) are plugins: a ``WorkerBackend`` subclass published in
+the ``concurry.worker_backends`` entry point group under the mode's name. It
+receives a ``WorkerRuntime`` whose ``build()`` makes the instance and returns
+the ``Invoker`` that runs each ``(method_name, args, kwargs)`` call.
 """
 
 from __future__ import annotations
 
+from ._backends import ENTRY_POINT_GROUP as BACKEND_ENTRY_POINT_GROUP
+from ._backends._base import WorkerBackend
 from ._builder import WorkerBuilder
 from ._config import global_config, temp_config
 from ._enums import ExecutionMode, LoadBalancingAlgorithm
@@ -21,12 +28,14 @@ from ._errors import (
 from ._executor import Executor
 from ._pool import WorkerPool
 from ._proxy import WorkerProxy
+from ._runtime import WorkerRuntime
 from ._sentinel import _NO_ARG, _NO_ARG_TYPE
 from ._task import task
 from ._task_worker import TaskWorker
 from ._worker import Worker, worker
 
 __all__ = [
+    "BACKEND_ENTRY_POINT_GROUP",
     "_NO_ARG",
     "_NO_ARG_TYPE",
     "BackendUnavailableError",
@@ -37,11 +46,13 @@ __all__ = [
     "SerializationError",
     "TaskWorker",
     "Worker",
+    "WorkerBackend",
     "WorkerBuilder",
     "WorkerDiedError",
     "WorkerError",
     "WorkerPool",
     "WorkerProxy",
+    "WorkerRuntime",
     "WorkerStoppedError",
     "global_config",
     "task",

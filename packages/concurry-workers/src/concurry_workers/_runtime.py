@@ -11,11 +11,11 @@ from typing import Any
 
 from ._invoke import Invoker
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "WorkerRuntime"]
 
 
 @dataclass
-class Runtime:
+class WorkerRuntime:
     """Everything, besides the class and its init arguments, a worker instance needs.
 
     Attributes:
@@ -50,3 +50,7 @@ def _set_limits(instance: Any, limits: Any) -> None:
         object.__setattr__(instance, "limits", limits)
     except (AttributeError, TypeError):
         pass  # a class with __slots__ and no "limits" slot: it cannot hold limits
+
+
+#: Short internal name.
+Runtime = WorkerRuntime

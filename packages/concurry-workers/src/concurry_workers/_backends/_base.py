@@ -9,10 +9,10 @@ from typing import Any
 from .._invoke import Call
 from .._runtime import Runtime
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "WorkerBackend"]
 
 
-class Backend(ABC):
+class WorkerBackend(ABC):
     """Runs one worker instance somewhere and feeds it calls.
 
     The proxy above owns options, validation, the submission queue and the
@@ -63,3 +63,7 @@ class Backend(ABC):
     def run_inline(self, call: Call) -> Any:
         """Run ``call`` in the caller's thread and return its result (inline backends)."""
         raise NotImplementedError
+
+
+#: Short internal name.
+Backend = WorkerBackend
