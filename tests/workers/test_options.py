@@ -281,3 +281,21 @@ def test_worker_decorator_on_a_pydantic_model(no_leaks):
             with Model.options(mode=mode).init(name="ann") as w:
                 assert w.hello().result(timeout=T) == "hi ann"
     assert Model(name="bob").hello() == "hi bob"
+
+
+def test_public_objects_pickle_by_their_public_path():
+    import pickle
+
+    from concurry_workers import (
+        _NO_ARG,
+        RemoteTraceback,
+        WorkerDiedError,
+        WorkerStoppedError,
+    )
+
+    assert pickle.loads(pickle.dumps(ExecutionMode.Threads)) is ExecutionMode.Threads
+    assert pickle.loads(pickle.dumps(_NO_ARG)) is _NO_ARG
+    died = pickle.loads(pickle.dumps(WorkerDiedError("gone", -9)))
+    assert died.exitcode == -9 and str(died) == "gone"
+    assert str(pickle.loads(pickle.dumps(WorkerStoppedError()))) == "worker is stopped"
+    assert "frame" in str(pickle.loads(pickle.dumps(RemoteTraceback("frame"))))
