@@ -49,7 +49,7 @@ bench: install ## run the benchmarks; ratios are printed and saved in benchmarks
 	$(RUN) python benchmarks/run.py
 
 docs: install ## build the documentation site with --strict
-	$(RUN) mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs build --strict
 
 build: install ## build every wheel into dist/
 	$(UV) build --all-packages --no-sources --out-dir dist
