@@ -299,3 +299,14 @@ def test_public_objects_pickle_by_their_public_path():
     assert died.exitcode == -9 and str(died) == "gone"
     assert str(pickle.loads(pickle.dumps(WorkerStoppedError()))) == "worker is stopped"
     assert "frame" in str(pickle.loads(pickle.dumps(RemoteTraceback("frame"))))
+
+
+def test_worker_decorator_keeps_a_user_options_method(no_leaks):
+    @worker
+    class HasOptions:
+        def options(self):
+            return "mine"
+
+    with HasOptions.options(mode="thread").init() as w:
+        assert w.options().result(timeout=T) == "mine"
+    assert HasOptions().options() == "mine"

@@ -34,7 +34,7 @@ class Worker:
         validated = validate_options(options)
         super().__init_subclass__()
         cls.__concurry_class_options__ = validated  # type: ignore[attr-defined]
-        own = vars(cls).get("options")
+        own = next((vars(k)["options"] for k in cls.__mro__ if "options" in vars(k)), None)
         if own is not None and not isinstance(own, (classmethod, _HybridOptions)):
             # The class defines its own ``options`` method: instances (and the
             # worker) see it, while ``Cls.options(...)`` still configures workers.
