@@ -224,7 +224,8 @@ def test_decorator_beats_class_keywords(no_leaks):
 def test_import_is_light():
     code = (
         "import sys, concurry_workers; "
-        "bad = [m for m in ('multiprocessing', 'morphic', 'ray', 'cloudpickle', 'pydantic') "
+        "bad = [m for m in ('multiprocessing', 'morphic', 'ray', 'cloudpickle', 'pydantic', "
+        "'concurry_limits', 'concurry_retry') "
         "if m in sys.modules]; print(bad)"
     )
     out = subprocess.run(

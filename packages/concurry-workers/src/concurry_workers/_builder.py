@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from typing import Any
 
@@ -157,4 +156,6 @@ def _check_model_class(cls: type, mode: ExecutionMode) -> None:
 
 
 def _ray_installed() -> bool:
+    import importlib.util
+
     return importlib.util.find_spec("ray") is not None

@@ -9,7 +9,6 @@ the asyncio backend.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from types import CoroutineType
 from typing import Any
@@ -63,6 +62,8 @@ class Invoker:
             return self._limits_params[fn]
         except (KeyError, TypeError):
             pass
+        import inspect
+
         try:
             found = "limits" in inspect.signature(fn).parameters
         except (TypeError, ValueError):
@@ -75,16 +76,18 @@ class Invoker:
 
     def is_async(self, name: str | None, args: tuple[Any, ...]) -> bool:
         """True when the call's target is a coroutine function (decides the asyncio lane)."""
+        from inspect import iscoroutinefunction
+
         if name is TASK:
             fn = args[0] if args else None
             if isinstance(fn, str) and fn == BOUND:
                 fn = getattr(self.instance, "_bound_fn", None)
-            return inspect.iscoroutinefunction(fn)
+            return iscoroutinefunction(fn)
         try:
             return self._is_async[name]
         except KeyError:
             target = getattr(self.instance, name, None)
-            found = inspect.iscoroutinefunction(target)
+            found = iscoroutinefunction(target)
             self._is_async[name] = found
             return found
 
@@ -111,7 +114,7 @@ class Invoker:
         if self._retry is not None:
             return await self._retry.arun(fn, args, kwargs, name)
         result = fn(*args, **kwargs)
-        if inspect.isawaitable(result):
+        if hasattr(result, "__await__"):
             return await result
         return result
 

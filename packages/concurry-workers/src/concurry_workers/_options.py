@@ -7,7 +7,6 @@ section, then ``defaults``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ._config import global_config
@@ -80,7 +79,6 @@ def validate_options(options: dict[str, Any]) -> dict[str, Any]:
     return {k: _validate_value(k, v) for k, v in options.items() if v is not _NO_ARG}
 
 
-@dataclass
 class WorkerSpec:
     """Fully resolved options of one worker (or pool).
 
@@ -99,17 +97,55 @@ class WorkerSpec:
         backend_options: Mode-specific options (``mp_context``, Ray actor options).
     """
 
-    mode: ExecutionMode
-    blocking: bool
-    max_workers: int
-    load_balancing: LoadBalancingAlgorithm
-    on_demand: bool
-    max_queued_tasks: int | None
-    unwrap_futures: bool
-    stop_timeout: float | None
-    limits: Any = None
-    retry: dict[str, Any] = field(default_factory=dict)
-    backend_options: dict[str, Any] = field(default_factory=dict)
+    __slots__ = _SPEC_FIELDS = (
+        "mode",
+        "blocking",
+        "max_workers",
+        "load_balancing",
+        "on_demand",
+        "max_queued_tasks",
+        "unwrap_futures",
+        "stop_timeout",
+        "limits",
+        "retry",
+        "backend_options",
+    )
+
+    def __init__(
+        self,
+        mode: ExecutionMode,
+        blocking: bool,
+        max_workers: int,
+        load_balancing: LoadBalancingAlgorithm,
+        on_demand: bool,
+        max_queued_tasks: int | None,
+        unwrap_futures: bool,
+        stop_timeout: float | None,
+        limits: Any = None,
+        retry: dict[str, Any] | None = None,
+        backend_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.mode = mode
+        self.blocking = blocking
+        self.max_workers = max_workers
+        self.load_balancing = load_balancing
+        self.on_demand = on_demand
+        self.max_queued_tasks = max_queued_tasks
+        self.unwrap_futures = unwrap_futures
+        self.stop_timeout = stop_timeout
+        self.limits = limits
+        self.retry = retry if retry is not None else {}
+        self.backend_options = backend_options if backend_options is not None else {}
+
+    def replace(self, **changes: Any) -> WorkerSpec:
+        """A copy with some fields changed."""
+        values = {name: getattr(self, name) for name in self._SPEC_FIELDS}
+        values.update(changes)
+        return WorkerSpec(**values)
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._SPEC_FIELDS)
+        return f"WorkerSpec({body})"
 
 
 def resolve_spec(*layers: dict[str, Any]) -> WorkerSpec:

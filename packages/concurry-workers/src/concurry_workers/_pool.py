@@ -10,10 +10,8 @@ submitting thread never waits for a start-up.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import os
-import random
 import threading
 from concurrent.futures import Future
 from typing import Any
@@ -53,7 +51,7 @@ class WorkerPool:
         if isinstance(limits, tuple) and limits and not _all_sets(limits):
             # a list of Limits: one set shared by every worker of the pool
             limits = limits_for_worker(limits, spec.mode, shared=True)
-        self._single = dataclasses.replace(spec, max_workers=1, on_demand=False, limits=limits)
+        self._single = spec.replace(max_workers=1, on_demand=False, limits=limits)
         self._balancing = spec.load_balancing
         self._rr = itertools.count()
         self._workers: list[Any] = []
@@ -90,6 +88,8 @@ class WorkerPool:
         if algo is LoadBalancingAlgorithm.RoundRobin:
             return next(self._rr) % n
         if algo is LoadBalancingAlgorithm.Random:
+            import random
+
             return random.randrange(n)
         loads = self._active if algo is LoadBalancingAlgorithm.LeastActiveLoad else self._total
         return min(range(n), key=loads.__getitem__)
@@ -159,7 +159,7 @@ class WorkerPool:
             if not future.set_running_or_notify_cancel():
                 return
             try:
-                spec = dataclasses.replace(self._single, blocking=True)
+                spec = self._single.replace(blocking=True)
                 worker = start_worker(self._worker_cls, spec, *self._init_args)
                 try:
                     result = worker._submit(call)

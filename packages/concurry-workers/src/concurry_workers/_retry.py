@@ -7,7 +7,6 @@ retries never pass through the submission queue again.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -51,10 +50,12 @@ class RetryPlan:
         run_coroutine: Callable[[Any], Any],
     ) -> Any:
         """Run ``fn`` with retries in this thread (coroutines run to completion per attempt)."""
+        from inspect import iscoroutinefunction
+
         from concurry_retry import execute_with_retry
 
         target = fn
-        if inspect.iscoroutinefunction(fn):
+        if iscoroutinefunction(fn):
 
             def target(*a: Any, **kw: Any) -> Any:
                 return run_coroutine(fn(*a, **kw))

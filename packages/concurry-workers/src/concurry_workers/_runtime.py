@@ -6,7 +6,6 @@ processes) and there builds the instance and its ``Invoker``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ._invoke import Invoker
@@ -14,7 +13,6 @@ from ._invoke import Invoker
 __all__ = ["Runtime", "WorkerRuntime"]
 
 
-@dataclass
 class WorkerRuntime:
     """Everything, besides the class and its init arguments, a worker instance needs.
 
@@ -27,12 +25,21 @@ class WorkerRuntime:
         limits: The object ``self.limits`` refers to inside the worker.
     """
 
-    worker_cls: type
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    unwrap_futures: bool = True
-    retry: Any = None
-    limits: Any = None
+    def __init__(
+        self,
+        worker_cls: type,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        unwrap_futures: bool = True,
+        retry: Any = None,
+        limits: Any = None,
+    ) -> None:
+        self.worker_cls = worker_cls
+        self.args = args
+        self.kwargs = kwargs
+        self.unwrap_futures = unwrap_futures
+        self.retry = retry
+        self.limits = limits
 
     def build(self) -> Invoker:
         """Instantiate the worker (raising its ``__init__`` errors) and wrap it in an Invoker."""

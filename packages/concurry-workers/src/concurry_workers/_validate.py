@@ -105,8 +105,13 @@ def as_mp_context(name: str, value: Any) -> str:
     raise ValueError(f"{name} must be one of {', '.join(_MP_CONTEXTS)}; got {value!r}")
 
 
+_PLAIN_ALGORITHMS = frozenset({"exponential", "linear", "fibonacci", "fixed"})
+
+
 def as_retry_algorithm(name: str, value: Any) -> Any:
     """A ``concurry_retry.RetryAlgorithm`` member, name or alias."""
+    if type(value) is str and value in _PLAIN_ALGORITHMS:
+        return value  # the common spellings need no import of concurry_retry
     from concurry_retry import RetryAlgorithm
 
     try:
