@@ -93,6 +93,16 @@ class SubmissionQueue:
     def _release(self) -> None:
         # Called when an admitted future completes. A call that completes while
         # being submitted re-enters here; the loop absorbs that instead of recursing.
+        if not self._waiting:  # the common idle case: just free the slot
+            with self._lock:
+                idle = not self._waiting
+                if idle:
+                    self._inflight -= 1
+                    drained, self._on_drained = self._on_drained, None
+            if idle:
+                if drained is not None:
+                    drained()
+                return
         local = self._local
         if getattr(local, "active", False):
             local.pending += 1
