@@ -76,6 +76,11 @@ class Invoker:
 
     def is_async(self, name: str | None, args: tuple[Any, ...]) -> bool:
         """True when the call's target is a coroutine function (decides the asyncio lane)."""
+        if name is not TASK:
+            try:
+                return self._is_async[name]
+            except KeyError:
+                pass
         from inspect import iscoroutinefunction
 
         if name is TASK:
@@ -83,13 +88,9 @@ class Invoker:
             if isinstance(fn, str) and fn == BOUND:
                 fn = getattr(self.instance, "_bound_fn", None)
             return iscoroutinefunction(fn)
-        try:
-            return self._is_async[name]
-        except KeyError:
-            target = getattr(self.instance, name, None)
-            found = iscoroutinefunction(target)
-            self._is_async[name] = found
-            return found
+        found = iscoroutinefunction(getattr(self.instance, name, None))
+        self._is_async[name] = found
+        return found
 
     def call(self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run one call to completion in the current thread and return its result."""
