@@ -154,11 +154,8 @@ class LimitSetAcquisition:
                 f"usage for {key!r} must be <= the {plan.amounts[key]:g} acquired, got {used!r}"
             )
 
-    def _finish(self) -> tuple[str, ...]:
-        """Release everything; return the keys that should have been updated."""
-        if self._released:
-            return ()
-        self._released = True
+    def _gives(self) -> tuple[tuple[int, float], ...]:
+        """What release hands back: resources, and unused refundable tokens."""
         plan = self._plan
         usage = self._usage
         gives = plan.resources
@@ -170,9 +167,12 @@ class LimitSetAcquisition:
                     extra.append((i, n - used))
             if extra:
                 gives = gives + tuple(extra)
-        if gives:
-            self._set._store.give_back(gives)
-        needs = plan.needs_update
+        return gives
+
+    def _missing(self) -> tuple[str, ...]:
+        """Keys that had to be updated and were not."""
+        needs = self._plan.needs_update
+        usage = self._usage
         if needs:
             if usage is None:
                 return needs
@@ -180,6 +180,16 @@ class LimitSetAcquisition:
                 if k not in usage:
                     return tuple(k for k in needs if k not in usage)
         return ()
+
+    def _finish(self) -> tuple[str, ...]:
+        """Release everything; return the keys that should have been updated."""
+        if self._released:
+            return ()
+        self._released = True
+        gives = self._gives()
+        if gives:
+            self._set._store.give_back(gives)
+        return self._missing()
 
     def release(self) -> None:
         """Release now (idempotent).
@@ -190,10 +200,7 @@ class LimitSetAcquisition:
         """
         missing = self._finish()
         if missing:
-            raise LimitUsageError(
-                f"update() was not called for rate limits {', '.join(map(repr, missing))} "
-                "before release; call acq.update(usage={...})"
-            )
+            raise LimitUsageError(_missing_message(missing))
 
     def __enter__(self) -> LimitSetAcquisition:
         return self
@@ -211,13 +218,34 @@ class LimitSetAcquisition:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.__exit__(exc_type, exc, tb)
+        await self._async_exit(exc_type)
+
+    async def _async_exit(self, exc_type: Any) -> None:
+        store = self._set._store
+        if self._released or self._plan.simple or not store.network:
+            self.__exit__(exc_type, None, None)
+            return
+        # as __exit__, with the network round trip off the event loop
+        self._released = True
+        gives = self._gives()
+        if gives:
+            await store.async_give_back(gives)
+        missing = self._missing()
+        if missing and exc_type is None:
+            raise LimitUsageError(_missing_message(missing))
 
     def __repr__(self) -> str:
         state = "released" if self._released else "held"
         if not self.successful:
             state = "failed"
         return f"LimitSetAcquisition({state}, requested={self.requested})"
+
+
+def _missing_message(missing: tuple[str, ...]) -> str:
+    return (
+        f"update() was not called for rate limits {', '.join(map(repr, missing))} "
+        "before release; call acq.update(usage={...})"
+    )
 
 
 class FailedAcquisition(LimitSetAcquisition):

@@ -131,6 +131,8 @@ class LimitPool:
     ) -> Any:
         """Like :meth:`LimitSet.async_acquire` (awaitable and ``async with``)."""
         start = self._start()
+        if any(s._network for s in self._sets):  # no round trips on the event loop
+            return self._sets[start].async_acquire(requested, timeout)
         acq = self._try_all(start, requested)
         if acq is not None:
             return _Ready(acq)
@@ -159,4 +161,4 @@ class _Ready:
         return self._acq
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self._acq.__exit__(exc_type, exc, tb)
+        await self._acq._async_exit(exc_type)

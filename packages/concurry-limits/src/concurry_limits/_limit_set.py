@@ -87,6 +87,7 @@ class LimitSet:
         "_empty",
         "_limits",
         "_mode",
+        "_network",
         "_plans",
         "_shared",
         "_store",
@@ -131,6 +132,7 @@ class LimitSet:
         if store is None and self._bounded:
             store = self._backend.create_store(self._bounded)
         self._store: Store = store  # type: ignore[assignment]
+        self._network = bool(store is not None and store.network)
         self._default = self._compiled(build_plan(self._bounded, None))
         self._empty = EmptyAcquisition(self, self._default) if not self._default.entries else None
 
@@ -299,13 +301,18 @@ class LimitSet:
             plan = self._plan(requested)
             if not plan.entries:
                 return self._empty or LimitSetAcquisition(self, plan)
+        if self._network:
+            return plan  # the attempt is a round trip: make it off the event loop
         if not plan.try_take():
             return LimitSetAcquisition(self, plan)
         return plan
 
     async def _async_wait(self, plan: Plan, timeout: float | None) -> LimitSetAcquisition:
         deadline = _deadline(timeout)
-        if (deadline is None or timeout) and await self._store.async_take(plan.entries, deadline):
+        # a network store has not tried yet (see _first): it always gets one attempt
+        if (deadline is None or timeout or self._network) and await self._store.async_take(
+            plan.entries, deadline
+        ):
             return LimitSetAcquisition(self, plan)
         raise LimitTimeoutError(self._timeout_message(plan, timeout))
 
@@ -371,7 +378,7 @@ class AsyncAcquire:
         return got
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self._acq.__exit__(exc_type, exc, tb)  # type: ignore[union-attr]
+        await self._acq._async_exit(exc_type)  # type: ignore[union-attr]
 
 
 def _rebuild(

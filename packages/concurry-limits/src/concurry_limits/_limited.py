@@ -112,7 +112,9 @@ class limited:
         return self._acq
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.__exit__(exc_type, exc, tb)
+        acq, self._acq = self._acq, None
+        assert acq is not None
+        await acq._async_exit(exc_type)
 
     def __call__(self, fn: F) -> F:
         target = self._target

@@ -51,7 +51,13 @@ class Store:
     """State of one LimitSet's limits in one backend (internal interface).
 
     Implementations: in-process, multiprocess (shared memory), Redis, Ray.
+
+    Attributes:
+        network: True when an attempt is a network round trip; async callers
+            then run attempts and releases off the event loop.
     """
+
+    network = False
 
     def try_take(self, entries: Entries) -> float:
         """One all-or-nothing attempt: 0.0 when granted, else a retry time (store clock)."""
@@ -69,6 +75,10 @@ class Store:
     async def async_take(self, entries: Entries, deadline: float | None) -> bool:
         """As :meth:`take`, without blocking the event loop."""
         raise NotImplementedError
+
+    async def async_give_back(self, items: Entries) -> None:
+        """As :meth:`give_back`, without blocking the event loop."""
+        self.give_back(items)
 
     def give_back(self, items: Entries) -> None:
         """Release resources and refund unused tokens: ``(index, amount)`` per item."""

@@ -16,13 +16,15 @@ that dies while holding a ResourceLimit leaves its units held.
 
 Waiting sleeps until the earliest time the algorithms allow (at most 100 ms at
 a time, so refunds made elsewhere are noticed); waits on a resource back off
-from 5 ms to 100 ms. Redis calls are ordinary blocking round trips, also from
-``async_acquire`` (sub-millisecond on a local network).
+from 5 ms to 100 ms. From ``async_acquire`` and ``async with``, every round trip
+runs in the loop's default executor, so the event loop never waits on the
+network; a cancelled acquire whose attempt was granted in flight gives it back.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 from concurry_limits._algorithms import _sliding_window, algorithm_of, initial_state
@@ -86,6 +88,8 @@ def _key_name(prefix: str, limit: Limit) -> str:
 class RedisStore(Store):
     """States of one LimitSet in Redis; see the module docstring."""
 
+    network = True
+
     def __init__(
         self, limits: tuple[Limit, ...], url: str, prefix: str, entries: int, client: Any = None
     ) -> None:
@@ -106,20 +110,24 @@ class RedisStore(Store):
         )
         self._client = client
         self._script: Any = None
+        self._init_lock = threading.Lock()
         self._cache: dict[int, str] = {}  # last state text seen per limit
         self._offset: float | None = None  # server clock minus time.monotonic()
 
     def _redis(self) -> Any:
         if self._script is None:
-            if self._client is None:
-                try:
-                    import redis
-                except ImportError:
-                    raise LimitBackendError(
-                        "the redis backend needs the redis client: pip install concurry-limits[redis]"
-                    ) from None
-                self._client = redis.Redis.from_url(self._url)
-            self._script = self._client.register_script(_CAS)
+            with self._init_lock:  # one client per store, however many threads start at once
+                if self._script is None:
+                    if self._client is None:
+                        try:
+                            import redis
+                        except ImportError:
+                            raise LimitBackendError(
+                                "the redis backend needs the redis client: "
+                                "pip install concurry-limits[redis]"
+                            ) from None
+                        self._client = redis.Redis.from_url(self._url)
+                    self._script = self._client.register_script(_CAS)
         return self._client
 
     def _decode(self, i: int, raw: str) -> list[float]:
@@ -226,9 +234,16 @@ class RedisStore(Store):
     async def async_take(self, entries: Entries, deadline: float | None) -> bool:
         import asyncio
 
+        loop = asyncio.get_running_loop()
         tries = 0
         while True:
-            r, now = self._try(entries)
+            attempt = loop.run_in_executor(None, self._try, entries)
+            try:
+                r, now = await asyncio.shield(attempt)
+            except asyncio.CancelledError:
+                # the attempt may still be granted in its thread: give that back
+                attempt.add_done_callback(lambda f: self._abandon(f, entries))
+                raise
             if not r:
                 return True
             local = time.monotonic()
@@ -239,6 +254,15 @@ class RedisStore(Store):
                 delay = min(delay, deadline - local)
             tries += 1
             await asyncio.sleep(delay)
+
+    def _abandon(self, fut: Any, entries: Entries) -> None:
+        if not fut.cancelled() and fut.exception() is None and not fut.result()[0]:
+            threading.Thread(target=self.give_back, args=(entries,), daemon=True).start()
+
+    async def async_give_back(self, items: Entries) -> None:
+        import asyncio
+
+        await asyncio.get_running_loop().run_in_executor(None, self.give_back, items)
 
     def give_back(self, items: Entries) -> None:
         def work(states: dict[int, list[float]], now: float) -> float:
