@@ -158,12 +158,22 @@ def test_pool_map_spreads_over_workers(no_leaks):
         assert len(idents) == 3
 
 
-def test_on_demand_pool(no_leaks):
-    import threading
+CREATED = itertools.count()
 
-    with TaskWorker.options(mode="thread", on_demand=True, max_workers=2).init() as pool:
-        futures = [pool.submit(threading.get_ident) for _ in range(6)]
-        assert len({f.result(timeout=T) for f in futures}) >= 2
+
+class Created(Worker):
+    def __init__(self):
+        self.serial = next(CREATED)
+
+    def get(self):
+        return self.serial
+
+
+def test_on_demand_pool_makes_a_worker_per_call(no_leaks):
+    with Created.options(mode="thread", on_demand=True, max_workers=2).init() as pool:
+        serials = [f.result(timeout=T) for f in [pool.get() for _ in range(6)]]
+        assert len(set(serials)) == 6
+        assert pool.get_pool_stats()["on_demand"] is True
 
 
 def test_pool_with_shared_limit_list(no_leaks):

@@ -92,7 +92,9 @@ class WorkerPool:
 
             return random.randrange(n)
         loads = self._active if algo is LoadBalancingAlgorithm.LeastActiveLoad else self._total
-        return min(range(n), key=loads.__getitem__)
+        # scan from a rotating start so ties (e.g. all idle) do not always pick worker 0
+        start = next(self._rr)
+        return min(((start + i) % n for i in range(n)), key=loads.__getitem__)
 
     def _submit(self, call: Call) -> Any:
         if self._stopped:
