@@ -84,7 +84,12 @@ class Executor(concurrent.futures.Executor):
             concurrent.futures.wait(outstanding)
             self._workers.stop()
         else:
-            threading.Thread(target=_finish, args=(outstanding, self._workers), daemon=True).start()
+            threading.Thread(
+                target=_finish,
+                args=(outstanding, self._workers),
+                name="concurry-executor-shutdown",
+                daemon=True,
+            ).start()
 
 
 def _finish(outstanding: list[Any], workers: Any) -> None:
