@@ -11,7 +11,14 @@ from typing import Any
 
 from concurry_futures import BaseFuture
 
-__all__ = ["aunwrap_call", "collect_futures", "has_futures", "unwrap_call", "unwrap_value"]
+__all__ = [
+    "aunwrap_call",
+    "call_has_futures",
+    "collect_futures",
+    "has_futures",
+    "unwrap_call",
+    "unwrap_value",
+]
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
 
@@ -38,7 +45,8 @@ def collect_futures(value: Any, out: list[BaseFuture] | None = None) -> list[Bas
     return found
 
 
-def _call_has_futures(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+def call_has_futures(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """True when any argument of a call is or contains a ``BaseFuture``."""
     for item in args:
         if isinstance(item, BaseFuture) or (type(item) in _CONTAINERS and has_futures(item)):
             return True
@@ -64,7 +72,7 @@ def unwrap_call(
     args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Unwrap the futures of one call; returns the inputs themselves when there are none."""
-    if not _call_has_futures(args, kwargs):
+    if not call_has_futures(args, kwargs):
         return args, kwargs
     return tuple(unwrap_value(a) for a in args), {k: unwrap_value(v) for k, v in kwargs.items()}
 
@@ -84,7 +92,7 @@ async def aunwrap_call(
     args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Like ``unwrap_call`` but awaits the futures, never blocking the event loop."""
-    if not _call_has_futures(args, kwargs):
+    if not call_has_futures(args, kwargs):
         return args, kwargs
     new_args = tuple([await _aunwrap_value(a) for a in args])
     return new_args, {k: await _aunwrap_value(v) for k, v in kwargs.items()}

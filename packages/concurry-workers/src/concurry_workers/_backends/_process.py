@@ -16,7 +16,7 @@ from typing import Any
 
 from .._errors import SerializationError, WorkerDiedError, WorkerStoppedError
 from .._invoke import Call
-from .._unwrap import _call_has_futures, collect_futures, unwrap_call
+from .._unwrap import call_has_futures, collect_futures, unwrap_call
 from ._base import Backend
 
 __all__ = ["ProcessBackend"]
@@ -122,7 +122,7 @@ class ProcessBackend(Backend):
                 if self._stopping:
                     future.cancel()
                     continue
-                if unwrap and _call_has_futures(call[1], call[2]):
+                if unwrap and call_has_futures(call[1], call[2]):
                     # the awaited futures may depend on calls in this very batch
                     if batch and not self._send_batch(batch):
                         return
