@@ -42,6 +42,17 @@ EXPORTS: dict[str, str] = {
     "RetryConfig": "concurry_retry",
     "RetryAlgorithm": "concurry_retry",
     "RetryValidationError": "concurry_retry",
+    # concurry-workers
+    "Worker": "concurry_workers",
+    "worker": "concurry_workers",
+    "TaskWorker": "concurry_workers",
+    "task": "concurry_workers",
+    "Executor": "concurry_workers",
+    "ExecutionMode": "concurry_workers",
+    "LoadBalancingAlgorithm": "concurry_workers",
+    "global_config": "concurry_workers",
+    "temp_config": "concurry_workers",
+    "_NO_ARG": "concurry_workers",
 }
 
 
