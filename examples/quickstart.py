@@ -6,7 +6,9 @@ Run it with ``make demo``. It uses, end to end:
 - ``concurry-retry``: retries with backoff for transient failures, and output
   validation with ``retry_until``,
 - ``concurry-futures``: ``gather`` with a progress bar over plain
-  ``concurrent.futures`` futures, ``wait`` with FIRST_EXCEPTION, and ``Timer``.
+  ``concurrent.futures`` futures, ``wait`` with FIRST_EXCEPTION, and ``Timer``,
+- ``concurry-workers``: one Worker class run in-line, on a thread, in a child
+  process and on an asyncio loop, by changing one word.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from concurry import (
     ResourceLimit,
     RetryConfig,
     Timer,
+    Worker,
     gather,
     wait,
 )
@@ -72,6 +75,32 @@ def ask(prompt: int) -> dict:
     return fake_api(prompt)
 
 
+class WordStats(Worker):
+    """A stateful actor: counts the words it has seen."""
+
+    def __init__(self, min_length: int) -> None:
+        self.min_length = min_length
+        self.seen = 0
+
+    def count(self, text: str) -> int:
+        words = [w for w in text.split() if len(w) >= self.min_length]
+        self.seen += len(words)
+        return len(words)
+
+    async def total(self) -> int:
+        return self.seen
+
+
+def workers_tour() -> None:
+    text = "write a class once and run it as an actor anywhere"
+    for mode in ("sync", "thread", "process", "asyncio"):
+        with WordStats.options(mode=mode).init(min_length=4) as stats:
+            counts = gather([stats.count(text) for _ in range(100)], timeout=60)
+            total = stats.total().result(timeout=60)
+        assert counts == [5] * 100 and total == 500, (mode, counts[:3], total)
+        print(f"mode={mode:<8} 100 calls -> {total} words, state kept inside the worker")
+
+
 def main() -> None:
     with Timer("quickstart"), ThreadPoolExecutor(max_workers=8) as pool:
         futures = {n: pool.submit(ask, n) for n in range(N_REQUESTS)}
@@ -86,6 +115,7 @@ def main() -> None:
     stats = limits.get_stats()
     print(f"{len(answers)} answers, all correct; at most {max_in_flight} calls in flight")
     print(f"limit stats: {stats}", flush=True)
+    workers_tour()
 
 
 if __name__ == "__main__":
