@@ -26,6 +26,12 @@ def worker_mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(params=[m for m in LOCAL_MODES if m != "sync"])
+def queuing_mode(request: pytest.FixtureRequest) -> str:
+    """Each mode in which a call can wait behind another (sync runs calls in-line)."""
+    return str(request.param)
+
+
 def _children() -> set[int]:
     pids = set()
     me = str(os.getpid())

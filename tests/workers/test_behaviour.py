@@ -260,9 +260,8 @@ def gate_files(tmp_path):
     return str(tmp_path / "started"), str(tmp_path / "release")
 
 
-def test_stop_cancels_queued_and_finishes_running(worker_mode, gate_files, no_leaks):
-    if worker_mode == "sync":
-        pytest.skip("sync calls finish before they return: nothing is ever queued")
+def test_stop_cancels_queued_and_finishes_running(queuing_mode, gate_files, no_leaks):
+    worker_mode = queuing_mode
     started, release = gate_files
     w = Gate.options(mode=worker_mode, max_queued_tasks=3).init()
     running = w.hold(started, release)
@@ -285,9 +284,8 @@ def test_stop_cancels_queued_and_finishes_running(worker_mode, gate_files, no_le
             f.result(timeout=0)
 
 
-def test_cancel_a_queued_call(worker_mode, gate_files, no_leaks):
-    if worker_mode == "sync":
-        pytest.skip("sync calls are complete when returned")
+def test_cancel_a_queued_call(queuing_mode, gate_files, no_leaks):
+    worker_mode = queuing_mode
     started, release = gate_files
     with Gate.options(mode=worker_mode, max_queued_tasks=2).init() as w:
         running = w.hold(started, release)

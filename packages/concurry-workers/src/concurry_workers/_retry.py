@@ -10,17 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["RetryPlan", "build_retry_plan"]
+from ._options import PER_METHOD
 
-_FIELDS = (
-    "num_retries",
-    "retry_on",
-    "retry_algorithm",
-    "retry_wait",
-    "retry_jitter",
-    "retry_until",
-    "retry_max_wait",
-)
+__all__ = ["RetryPlan", "build_retry_plan"]
 
 
 class RetryPlan:
@@ -91,7 +83,7 @@ class RetryPlan:
 
 def _values_for(retry: dict[str, Any], method: str) -> dict[str, Any]:
     out = {}
-    for key in _FIELDS:
+    for key in PER_METHOD:
         if key not in retry:
             continue
         value = retry[key]
