@@ -1,2 +1,3 @@
 """concurry-ray."""
+
 __all__: list[str] = []
