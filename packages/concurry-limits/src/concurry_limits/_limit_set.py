@@ -378,7 +378,11 @@ class AsyncAcquire:
         return got
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        await self._acq._async_exit(exc_type)  # type: ignore[union-attr]
+        acq: Any = self._acq
+        if self._set._network:
+            await acq._async_exit(exc_type)
+        else:  # nothing to wait for: release inline, without another coroutine
+            acq.__exit__(exc_type, exc, tb)
 
 
 def _rebuild(
