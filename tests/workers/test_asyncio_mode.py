@@ -65,3 +65,26 @@ def test_async_tasks_speed_up_io(no_leaks):
             range(20)
         )
         assert time.monotonic() - t0 < 3  # sequential would take 4 s
+
+
+class Sleeper(Worker):
+    async def forever(self, started: threading.Event) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+
+def test_async_call_abandoned_by_stop_is_cancelled(no_leaks):
+    from concurrent.futures import CancelledError
+
+    import pytest
+
+    started = threading.Event()
+    w = Sleeper.options(mode="asyncio").init()
+    f = w.forever(started)
+    assert started.wait(T)
+    t0 = time.monotonic()
+    w.stop(timeout=0.1)
+    assert time.monotonic() - t0 < 10
+    assert f.cancelled()
+    with pytest.raises(CancelledError):
+        f.result(timeout=0)

@@ -279,7 +279,7 @@ def test_stop_cancels_queued_and_finishes_running(queuing_mode, gate_files, no_l
     assert not stopper.is_alive()
     assert running.result(timeout=0) == "held"
     for f in queued:
-        assert f.done()
+        assert f.done() and f.cancelled()  # also those already handed to the worker
         with pytest.raises(CancelledError):
             f.result(timeout=0)
 
@@ -370,3 +370,32 @@ def test_stop_while_submitting_leaves_no_pending_future(no_leaks):
     assert not thread.is_alive()
     for f in futures:
         assert f.done()
+
+
+class Slotted:
+    """A plain class whose instances have no ``__dict__`` (and no ``limits`` slot)."""
+
+    __slots__ = ("x",)
+
+    def __init__(self, x):
+        self.x = x
+
+    def info(self):
+        return type(self.limits).__name__, self.x, isinstance(self, Slotted)
+
+
+def test_slotted_class_still_gets_limits(worker_mode, no_leaks):
+    from concurry_workers import WorkerBuilder
+
+    with WorkerBuilder(Slotted, {"mode": worker_mode}).init(4) as w:
+        assert w.info().result(timeout=T) == ("LimitSet", 4, True)
+
+
+@pytest.mark.parametrize("bad", [-1, "soon", float("inf")])
+def test_stop_timeout_must_be_a_finite_number(bad, no_leaks):
+    w = Counter.options(mode="thread").init()
+    try:
+        with pytest.raises(ValueError, match="timeout"):
+            w.stop(timeout=bad)
+    finally:
+        w.stop()

@@ -21,7 +21,9 @@ class Victim(Worker):
         time.sleep(seconds)
         return "rested"
 
-    def stuck(self, started):
+    def stuck(self, started, ignore_sigterm=False):
+        if ignore_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         open(started, "w").close()
         time.sleep(60)
 
@@ -130,6 +132,47 @@ def test_stuck_method_is_terminated_by_stop_timeout(tmp_path, no_leaks):
     assert time.monotonic() - t0 < 15
     with pytest.raises(WorkerDiedError, match="terminated by stop"):
         stuck.result(timeout=T)
+
+
+def wait_for_file(path):
+    deadline = time.monotonic() + T
+    while not os.path.exists(path):
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.005)  # waiting for the child to announce the call started
+
+
+@pytest.mark.parametrize("ignore_sigterm", [False, True])
+def test_stop_without_timeout_uses_the_configured_one(tmp_path, ignore_sigterm, no_leaks):
+    from concurrent.futures import CancelledError
+
+    from concurry_workers import temp_config
+
+    started = str(tmp_path / "started")
+    with temp_config(process_stop_timeout=0.3):
+        w = Victim.options(mode="process", max_queued_tasks=None).init()
+    stuck = w.stuck(started, ignore_sigterm)
+    behind = [w.echo(i) for i in range(3)]  # already in the child, never run
+    wait_for_file(started)
+    t0 = time.monotonic()
+    w.stop(timeout=None)  # None: the configured stop timeout, not "wait forever"
+    assert time.monotonic() - t0 < 15
+    with pytest.raises(WorkerDiedError, match="terminated by stop"):
+        stuck.result(timeout=T)
+    for f in behind:
+        assert f.cancelled()
+        with pytest.raises(CancelledError):
+            f.result(timeout=0)
+
+
+def test_config_refuses_an_unbounded_stop_timeout():
+    from concurry_workers import global_config, temp_config
+
+    for bad in (None, float("inf"), -1):
+        with pytest.raises(ValueError, match="stop_timeout"), temp_config(process_stop_timeout=bad):
+            pass
+    with pytest.raises(ValueError, match="stop_timeout"):
+        Victim.options(mode="process", stop_timeout=None)
+    assert global_config.process.stop_timeout == 30.0
 
 
 @pytest.mark.parametrize("context", ["fork", "spawn", "forkserver"])

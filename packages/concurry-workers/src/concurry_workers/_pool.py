@@ -22,8 +22,7 @@ from ._enums import ExecutionMode, LoadBalancingAlgorithm
 from ._errors import WorkerStoppedError
 from ._invoke import Call
 from ._options import WorkerSpec
-from ._proxy import RemoteMethod
-from ._sentinel import _NO_ARG
+from ._proxy import _STOP_SLACK, RemoteMethod
 from ._submission import SubmissionQueue
 
 __all__ = ["WorkerPool", "start_pool"]
@@ -199,20 +198,42 @@ class WorkerPool:
                 "stopped": self._stopped,
             }
 
-    def stop(self, timeout: Any = _NO_ARG) -> None:
-        """Stop every worker of the pool (see ``WorkerProxy.stop``); idempotent."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop every worker of the pool (see ``WorkerProxy.stop``); idempotent.
+
+        ``timeout`` (default: the ``stop_timeout`` option) bounds the whole
+        pool's stop, not each worker's.
+        """
+        from time import monotonic
+
+        from ._proxy import resolve_stop_timeout
+
+        wait = resolve_stop_timeout(self._spec, timeout)
+        deadline = monotonic() + wait
         self._stopped = True
         if self._on_demand_queue is not None:
             for future in self._on_demand_queue.close():
                 future.cancel()
-        for worker in self._workers:
-            worker.stop(timeout)
+        workers = list(self._workers)
+        if len(workers) == 1:
+            workers[0].stop(wait)
+        elif workers:
+            # in parallel, so each worker's running call gets the whole timeout
+            stoppers = [
+                threading.Thread(
+                    target=w.stop, args=(wait,), name="concurry-pool-stop", daemon=True
+                )
+                for w in workers
+            ]
+            for thread in stoppers:
+                thread.start()
+            for thread in stoppers:
+                thread.join(max(0.0, deadline - monotonic()) + _STOP_SLACK)
         if self._spec.on_demand:
             with self._lock:
                 threads = list(self._on_demand_threads)
-            wait = self._spec.stop_timeout if timeout is _NO_ARG else timeout
             for thread in threads:
-                thread.join(wait)
+                thread.join(max(0.0, deadline - monotonic()))
 
     def __enter__(self) -> WorkerPool:
         return self

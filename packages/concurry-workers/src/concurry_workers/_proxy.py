@@ -23,7 +23,7 @@ from ._options import WorkerSpec
 from ._sentinel import _NO_ARG
 from ._submission import SubmissionQueue
 
-__all__ = ["RemoteMethod", "WorkerProxy", "proxy_class_for"]
+__all__ = ["RemoteMethod", "WorkerProxy", "proxy_class_for", "resolve_stop_timeout"]
 
 
 class RemoteMethod:
@@ -117,23 +117,27 @@ class WorkerProxy:
         return ConcurrentFuture(future)
 
     # -- lifecycle --------------------------------------------------------------------
-    def stop(self, timeout: Any = _NO_ARG) -> None:
-        """Stop the worker; idempotent.
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the worker; idempotent and always bounded in time.
 
         New calls raise ``RuntimeError("worker is stopped")``, calls still
         queued are cancelled, the running call finishes and gets its result.
 
         Args:
-            timeout: Seconds to wait for the running call (default: the
-                ``stop_timeout`` option). A process still busy afterwards is
-                terminated; a thread is left to finish as a daemon.
+            timeout: Seconds to wait for the running call; None (the default)
+                uses the ``stop_timeout`` option (``global_config``: 30 s). A
+                process still busy afterwards is terminated (its call fails with
+                ``WorkerDiedError``); a thread is left to finish as a daemon.
+
+        Raises:
+            ValueError: ``timeout`` is negative or not a number.
         """
+        wait = resolve_stop_timeout(self._spec, timeout)
         with self._stop_lock:
             first = not self._stopped
             self._stopped = True
-        wait = self._spec.stop_timeout if timeout is _NO_ARG else timeout
         if not first:
-            self._stop_done.wait(wait)
+            self._stop_done.wait(wait + _STOP_SLACK)
             return
         self._finalizer.detach()
         try:
@@ -157,6 +161,19 @@ class WorkerProxy:
     def __dir__(self) -> list[str]:
         names = {n for n in dir(self._worker_cls) if not n.startswith("_")}
         return sorted(names | {"stop", "mode", "blocking", "worker_class"})
+
+
+#: Extra seconds a second ``stop()`` waits for the first (a terminate's grace period).
+_STOP_SLACK = 10.0
+
+
+def resolve_stop_timeout(spec: WorkerSpec, timeout: Any) -> float:
+    """The number of seconds ``stop(timeout)`` waits: ``timeout``, or the spec's default."""
+    if timeout is None or timeout is _NO_ARG:
+        return float(spec.stop_timeout)
+    from ._validate import as_stop_timeout
+
+    return as_stop_timeout("stop timeout", timeout)
 
 
 def _close_forgotten(backend: Backend, queue: SubmissionQueue | None) -> None:

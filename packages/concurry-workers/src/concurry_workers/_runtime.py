@@ -44,19 +44,44 @@ class WorkerRuntime:
     def build(self) -> Invoker:
         """Instantiate the worker (raising its ``__init__`` errors) and wrap it in an Invoker."""
         cls: Any = self.worker_cls
-        instance = cls.__new__(cls)
-        _set_limits(instance, self.limits)
+        instance = _new(cls, self.args, self.kwargs)
+        if not _set_limits(instance, self.limits):
+            # every class of the MRO uses __slots__ and none has a "limits" slot:
+            # run a subclass that adds one (isinstance and methods are unchanged)
+            instance = _new(_with_limits_slot(cls), self.args, self.kwargs)
+            _set_limits(instance, self.limits)
         instance.__init__(*self.args, **self.kwargs)
         # Pydantic-style models replace __dict__ during __init__; set it again.
         _set_limits(instance, self.limits)
         return Invoker(instance, self.unwrap_futures, self.retry)
 
 
-def _set_limits(instance: Any, limits: Any) -> None:
+def _new(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if cls.__new__ is object.__new__:
+        return object.__new__(cls)
+    return cls.__new__(cls, *args, **kwargs)
+
+
+def _set_limits(instance: Any, limits: Any) -> bool:
+    """Store ``limits`` on the instance; False when the instance has no room for it."""
     try:
         object.__setattr__(instance, "limits", limits)
-    except (AttributeError, TypeError):
-        pass  # a class with __slots__ and no "limits" slot: it cannot hold limits
+    except AttributeError:
+        # no __dict__ and no "limits" slot, or the class's own read-only "limits"
+        return hasattr(type(instance), "limits")
+    except TypeError:
+        return True  # an immutable built-in base: nothing we can add
+    return True
+
+
+def _with_limits_slot(cls: type) -> type:
+    namespace = {
+        "__slots__": ("limits",),
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+    }
+    return type(cls)(cls.__name__, (cls,), namespace)  # type: ignore[no-any-return]
 
 
 #: Short internal name.

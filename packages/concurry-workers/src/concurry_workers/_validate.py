@@ -93,9 +93,12 @@ def as_float(name: str, value: Any, low: float = 0.0, high: float | None = None)
     return number
 
 
-def as_optional_timeout(name: str, value: Any) -> float | None:
-    """``None`` (wait forever) or a number >= 0."""
-    return None if value is None else as_float(name, value)
+def as_stop_timeout(name: str, value: Any) -> float:
+    """A finite number of seconds >= 0: ``stop()`` must always end."""
+    number = as_float(name, value)
+    if number == float("inf"):
+        raise ValueError(f"{name} must be finite so that stop() always ends, got {value!r}")
+    return number
 
 
 def as_mp_context(name: str, value: Any) -> str:
@@ -165,7 +168,7 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "retry_wait": _retry_wait,
     "retry_jitter": _retry_jitter,
     "retry_until": as_retry_until,
-    "stop_timeout": as_optional_timeout,
+    "stop_timeout": as_stop_timeout,
     "task_decorator_on_demand": as_bool,
     "mp_context": as_mp_context,
 }

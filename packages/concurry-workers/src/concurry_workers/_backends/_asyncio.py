@@ -8,12 +8,12 @@ slow one never blocks the loop; the two lanes share the same instance.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import Future
 from typing import Any
 
 from .._errors import WorkerStoppedError
 from .._invoke import Call, Invoker
-from ._base import Backend
+from ._base import Backend, cancel_unrun
 from ._serial import SerialRunner
 
 __all__ = ["AsyncioBackend"]
@@ -102,9 +102,11 @@ class AsyncioBackend(Backend):
         assert self._invoker is not None
         try:
             result = await self._invoker.acall(*call)
+        except asyncio.CancelledError:
+            # stop() gave up on it after its timeout: cancelled, as in asyncio
+            self._tasks.discard(asyncio.current_task())
+            cancel_unrun(future)
         except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                exc = CancelledError("the worker stopped while the call was running")
             self._tasks.discard(asyncio.current_task())
             future.set_exception(exc)
         else:

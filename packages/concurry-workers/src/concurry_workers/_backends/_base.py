@@ -9,7 +9,7 @@ from typing import Any
 from .._invoke import Call
 from .._runtime import Runtime
 
-__all__ = ["Backend", "WorkerBackend"]
+__all__ = ["Backend", "WorkerBackend", "cancel_unrun"]
 
 
 class WorkerBackend(ABC):
@@ -67,3 +67,28 @@ class WorkerBackend(ABC):
 
 #: Short internal name.
 Backend = WorkerBackend
+
+
+def cancel_unrun(future: Future[Any]) -> None:
+    """Cancel ``future`` even though a backend already marked it running.
+
+    For a call that was handed over (marked running) but never ran, or whose
+    run was abandoned by ``stop()``: the future ends up ``cancelled()`` and
+    ``result()`` raises ``CancelledError``, exactly like a call cancelled
+    while still queued. ``Future.cancel()`` refuses running futures, hence
+    the state change by hand (under the future's own condition, notifying
+    waiters and callbacks as ``cancel()`` plus ``set_running_or_notify_cancel()``
+    would).
+    """
+    if future.cancel():
+        return
+    from concurrent.futures import _base
+
+    with future._condition:  # type: ignore[attr-defined]
+        if future._state != _base.RUNNING:  # type: ignore[attr-defined]
+            return  # finished or cancelled already
+        future._state = _base.CANCELLED_AND_NOTIFIED  # type: ignore[attr-defined]
+        for waiter in future._waiters:  # type: ignore[attr-defined]
+            waiter.add_cancelled(future)
+        future._condition.notify_all()  # type: ignore[attr-defined]
+    future._invoke_callbacks()  # type: ignore[attr-defined]

@@ -11,17 +11,17 @@ from __future__ import annotations
 import itertools
 import signal
 import threading
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import Future
 from typing import Any
 
 from .._errors import SerializationError, WorkerDiedError, WorkerStoppedError
 from .._invoke import Call
 from .._unwrap import call_has_futures, collect_futures, unwrap_call
-from ._base import Backend
+from ._base import Backend, cancel_unrun
 
 __all__ = ["ProcessBackend"]
 
-_GRACE = 5.0  # seconds between terminate() and kill()
+_GRACE = 2.0  # seconds between terminate() and kill()
 
 # Imported once by the fork server, so each forked worker starts with them loaded.
 _PRELOAD = ["concurry_workers._backends._child", "concurry_limits", "concurry_retry"]
@@ -42,6 +42,7 @@ class ProcessBackend(Backend):
         self._ids = itertools.count()
         self._death: WorkerDiedError | None = None
         self._stop_timeout: float | None = None
+        self._terminated = False
         self._proc: Any = None
         self._conn: Any = None
         self._wake: threading.Event | None = None
@@ -225,19 +226,20 @@ class ProcessBackend(Backend):
                 future.set_result(value)
             elif kind == wire.ERROR:
                 future.set_exception(wire.unpack_exception(value))
-            else:
-                future.set_exception(CancelledError("the worker stopped before the call ran"))
+            else:  # the child dropped it on stop(): it never ran
+                cancel_unrun(future)
 
     def _on_exit(self) -> None:
         proc = self._proc
         proc.join(_GRACE)
         _kill(proc)
         code = proc.exitcode
-        if self._stopping and self._stop_timeout is not None and code not in (0, None):
+        if self._terminated:
             reason = f"worker process was terminated by stop(timeout={self._stop_timeout})"
         else:
             reason = f"worker process died with {_describe_exit(code)}"
         death = WorkerDiedError(reason, code)
+        never_ran: list[Future[Any]] = []
         with self._cond:
             self._closed = True
             self._death = death
@@ -247,11 +249,20 @@ class ProcessBackend(Backend):
                 self._wake.set()
         with self._pending_lock:
             pending, self._pending = self._pending, {}
+        if self._stopping:
+            # Calls run in id order: only the oldest pending one can have started;
+            # stop() cancels the rest, which were still queued in the child.
+            for call_id in sorted(pending)[1:]:
+                never_ran.append(pending.pop(call_id)[0])
+            never_ran.extend(future for future, _ in items)
+            items = []
         for future, _ in items:
             if future.set_running_or_notify_cancel():
                 future.set_exception(death)
         for future, _ in pending.values():
             future.set_exception(death)
+        for future in never_ran:
+            cancel_unrun(future)
         self._conn.close()
 
     # -- shutdown ---------------------------------------------------------------------
@@ -271,17 +282,29 @@ class ProcessBackend(Backend):
         return items
 
     def stop(self, timeout: float | None) -> None:
+        """Stop the child; every wait here is bounded (``None`` counts as 0).
+
+        The running call gets ``timeout`` seconds; a child still busy then is
+        terminated (SIGTERM), and killed if it ignores that for ``_GRACE`` s.
+        """
         from . import _wire as wire
 
-        if self._proc is None:
+        reader = getattr(self, "_reader", None)
+        if self._proc is None or reader is None:
             return
         self._stop_timeout = timeout
         for future, _ in self._request(wire.STOP, cancel_queued=True):
             future.cancel()
-        self._reader.join(timeout)
-        if self._reader.is_alive():
+        if reader is threading.current_thread():
+            return  # stop() from a done-callback run by the reader: it is exiting anyway
+        reader.join(timeout or 0)
+        if reader.is_alive():
+            self._terminated = True
             self._proc.terminate()
-            self._reader.join()
+            reader.join(_GRACE)
+        if reader.is_alive():
+            self._proc.kill()
+            reader.join(_GRACE)
 
     def close_when_idle(self) -> None:
         from . import _wire as wire

@@ -44,13 +44,19 @@ class SyncBackend(Backend):
             future.set_result(result)
 
     def stop(self, timeout: float | None) -> None:
-        with self._lock:
-            invoker, self._invoker = self._invoker, None
-        if invoker is not None:
-            invoker.close()
+        # Another thread may be inside a call: wait for it at most ``timeout``.
+        locked = self._lock.acquire(timeout=-1 if timeout is None else timeout)
+        invoker, self._invoker = self._invoker, None
+        if not locked:
+            return  # that call still runs; its private loop is left to the collector
+        try:
+            if invoker is not None:
+                invoker.close()
+        finally:
+            self._lock.release()
 
     def close_when_idle(self) -> None:
-        self.stop(None)
+        self.stop(0)
 
     @property
     def is_alive(self) -> bool:
