@@ -223,29 +223,71 @@ def test_failed_future_argument_fails_the_call(worker_mode, no_leaks):
             w.echo(bad).result(timeout=T)
 
 
-def test_unwrap_futures_false_passes_futures(no_leaks):
-    # process mode cannot receive a live future, so this runs where objects are shared
-    for mode in ("sync", "thread", "asyncio"):
-        with Counter.options(mode=mode, unwrap_futures=False).init() as w:
-            f = SyncFuture(7)
-            (got,), _ = w.echo(f).result(timeout=T)
+def test_unwrap_futures_false_passes_futures(worker_mode, no_leaks):
+    with Counter.options(mode=worker_mode, unwrap_futures=False).init() as w:
+        f = SyncFuture(7)
+        (got,), _ = w.echo(f).result(timeout=T)
+        assert isinstance(got, BaseFuture) and got.result(timeout=T) == 7
+        if worker_mode != "process":  # a process receives (and returns) a copy
             assert got is f
 
 
-def test_caller_does_not_block_on_pending_argument(no_leaks):
-    # the thread worker waits for the argument; the caller gets its future at once
-    release = threading.Event()
+@pytest.mark.parametrize("mode", ["thread", "process", "asyncio"])
+def test_caller_does_not_block_on_pending_argument(mode, no_leaks):
+    # the worker side waits for the argument; the caller gets its future at once
     from concurrent.futures import Future
 
     from concurry_futures import ConcurrentFuture
 
     raw: Future = Future()
-    with Counter.options(mode="thread").init() as w:
-        fut = w.echo(ConcurrentFuture(raw))
+    with Counter.options(mode=mode).init() as w:
+        t0 = time.monotonic()
+        fut = w.echo({"k": [ConcurrentFuture(raw)]})
+        assert time.monotonic() - t0 < 5
         assert not fut.done()
-        release.set()
         raw.set_result("late")
-        assert fut.result(timeout=T) == (("late",), {})
+        assert fut.result(timeout=T) == (({"k": ["late"]},), {})
+
+
+def test_state_is_isolated_per_worker(worker_mode, no_leaks):
+    with (
+        Counter.options(mode=worker_mode).init() as a,
+        Counter.options(mode=worker_mode).init() as b,
+    ):
+        assert [a.incr().result(timeout=T) for _ in range(3)] == [1, 2, 3]
+        assert b.incr().result(timeout=T) == 1
+
+
+def test_classes_from_main_travel_to_a_process(tmp_path, no_leaks):
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "main_worker.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from concurry_workers import TaskWorker, Worker
+
+            class Adder(Worker):  # defined in __main__
+                def __init__(self, n):
+                    self.n = n
+
+                def add(self, x):
+                    return self.n + x
+
+            if __name__ == "__main__":
+                offset = 100
+                with Adder.options(mode="process", mp_context="spawn").init(1) as w:
+                    print(w.add(2).result(timeout=60))
+                with TaskWorker.options(mode="process").init() as t:
+                    print(t.submit(lambda x: x + offset, 1).result(timeout=60))
+            """
+        )
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["3", "101"]
 
 
 def wait_for_file(path, timeout=T):

@@ -228,3 +228,31 @@ def test_task_worker_injects_limits(no_leaks):
 
     with TaskWorker.options(mode="thread", limits=[CallLimit(window=1, capacity=10)]).init() as w:
         assert w.submit(uses).result(timeout=T) == "LimitSet"
+
+
+class Holder(Worker):
+    def grab(self) -> bool:
+        self._held = self.limits.acquire(timeout=T)
+        return True
+
+    def free(self) -> None:
+        self._held.release()
+
+    def try_take(self) -> bool:
+        acq = self.limits.try_acquire()
+        if acq.successful:
+            acq.release()
+        return acq.successful
+
+
+def test_a_limit_set_is_shared_by_every_worker_given_it(worker_mode, no_leaks):
+    shared = LimitSet([ResourceLimit(key="conn", capacity=1)])
+    with (
+        Holder.options(mode=worker_mode, limits=shared).init() as a,
+        Holder.options(mode=worker_mode, limits=shared).init() as b,
+    ):
+        assert b.try_take().result(timeout=T) is True
+        assert a.grab().result(timeout=T) is True
+        assert b.try_take().result(timeout=T) is False  # a holds the only slot
+        a.free().result(timeout=T)
+        assert b.try_take().result(timeout=T) is True

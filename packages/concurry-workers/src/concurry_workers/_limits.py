@@ -4,15 +4,24 @@ Accepted forms: a ``LimitSet`` (shared as given), a list of ``Limit`` objects
 (a private set per worker), a list of ``LimitSet`` objects (a ``LimitPool``
 whose round-robin starts at the worker's index), a ``LimitPool``, or None /
 an empty list (an empty set that never waits).
+
+Process workers get their limits pickled into the child, so a set whose state
+lives in one process only would silently become one copy per worker. For them
+such a set is replaced by a twin on the multiprocess backend (made once per
+set), which every process worker given the same set shares.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 __all__ = ["check_limits", "limits_for_worker"]
 
 _EMPTY: dict[str, Any] = {}
+_twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_twins_lock = threading.Lock()
 
 
 def check_limits(name: str, value: Any) -> Any:
@@ -53,8 +62,31 @@ def limits_for_worker(limits: Any, mode: Any, worker_index: int = 0, shared: boo
         if empty is None:
             empty = _EMPTY[mode_name] = LimitSet([], mode=mode_name)
         return empty
-    if isinstance(limits, (LimitSet, LimitPool)):
-        return limits
+    process = mode_name == "process"
+    if isinstance(limits, LimitSet):
+        return _cross_process(limits) if process else limits
+    if isinstance(limits, LimitPool):
+        if not process:
+            return limits
+        sets = [_cross_process(s) for s in limits.limit_sets]
+        if all(new is old for new, old in zip(sets, limits.limit_sets)):
+            return limits
+        return LimitPool(sets, load_balancing=limits.load_balancing, worker_index=worker_index)
     if all(isinstance(item, LimitSet) for item in limits):
-        return LimitPool(list(limits), worker_index=worker_index)
+        sets = [_cross_process(s) for s in limits] if process else list(limits)
+        return LimitPool(sets, worker_index=worker_index)
     return LimitSet(list(limits), shared=shared, mode=mode_name)
+
+
+def _cross_process(limit_set: Any) -> Any:
+    """``limit_set``, or its multiprocess twin when its state lives in this process only."""
+    if limit_set.backend.name != "inprocess":
+        return limit_set
+    with _twins_lock:
+        twin = _twins.get(limit_set)
+        if twin is None:
+            from concurry_limits import LimitSet
+
+            twin = LimitSet(limit_set.limits, shared=True, mode="process", config=limit_set.config)
+            _twins[limit_set] = twin
+    return twin
