@@ -148,17 +148,32 @@ def test_retries_run_inside_the_worker(worker_mode, no_leaks):
             w.asometimes(100).result(timeout=T)
 
 
-def test_retry_on_and_per_method_options(no_leaks):
+def test_retry_on_and_per_method_options(worker_mode, no_leaks):
     with Flaky.options(
-        mode="thread",
+        mode=worker_mode,
         num_retries={"*": 0, "sometimes": 2},
         retry_on=[ConnectionError],
         retry_wait=0,
     ).init() as w:
         assert w.sometimes(2).result(timeout=T) == 3
-    builder = Flaky.options(mode="thread", num_retries=3, retry_on=[KeyError], retry_wait=0)
+    builder = Flaky.options(mode=worker_mode, num_retries=3, retry_on=[KeyError], retry_wait=0)
     with builder.init() as w, pytest.raises(ConnectionError, match="attempt 1"):
         w.sometimes(1).result(timeout=T)
+    # every retry option per method, each with its "*" default
+    with Flaky.options(
+        mode=worker_mode,
+        num_retries={"*": 0, "sometimes": 3, "asometimes": 1, "value": 2},
+        retry_on={"*": [Exception], "asometimes": [KeyError]},
+        retry_algorithm={"*": "exponential", "sometimes": "fixed"},
+        retry_wait={"*": 0, "sometimes": 0.001},
+        retry_jitter={"*": 0, "sometimes": 0.5},
+        retry_until={"*": None, "value": lambda result, **ctx: result % 2 == 0},
+    ).init() as w:
+        assert w.sometimes(2).result(timeout=T) == 3
+        with pytest.raises(ConnectionError, match="attempt 4"):  # KeyError only: no retry
+            w.asometimes(100).result(timeout=T)
+        assert w.value().result(timeout=T) == 6  # 5 is odd: validated again
+        assert w.count().result(timeout=T) == 6
 
 
 def test_retry_until(worker_mode, no_leaks):

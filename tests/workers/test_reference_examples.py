@@ -143,3 +143,176 @@ def test_submission_queue_example(no_leaks):
     futures = [worker.process(item) for item in range(1000)]
     assert gather(futures) == list(range(1000))
     worker.stop()
+
+
+def square(x):
+    return x**2
+
+
+def test_bound_function_example(no_leaks):
+    worker = TaskWorker.options(mode="thread").init(fn=compute)
+    assert worker.submit(3, 4).result(timeout=T) == 25
+    assert list(worker.map([(1, 2), (3, 4), (5, 6)])) == [5, 25, 61]
+    assert worker(3, 4).result(timeout=T) == 25
+    worker.stop()
+
+
+def test_progress_bar_example(no_leaks):
+    worker = TaskWorker.options(mode="process").init(fn=square)
+    assert list(worker.map(range(100), progress=True)) == [x**2 for x in range(100)]
+    assert list(worker.map(range(100), progress={"desc": "Processing", "ncols": 80})) == [
+        x**2 for x in range(100)
+    ]
+    worker.stop()
+
+
+def test_task_decorator_examples(no_leaks):
+    from concurry_workers import task
+
+    @task(mode="thread", max_workers=4)
+    def process_item(x):
+        return x**2
+
+    assert process_item(10).result(timeout=T) == 100
+    assert process_item.submit(10).result(timeout=T) == 100
+    assert list(process_item.map(range(10))) == [x**2 for x in range(10)]
+    process_item.stop()
+
+    @task(mode="process", max_workers=4)
+    def compute_sq(x):
+        return x**2
+
+    # the reference maps range(1000): an on-demand process per item, too slow here
+    assert list(compute_sq.map(range(40), progress=True)) == [x**2 for x in range(40)]
+    compute_sq.stop()
+
+
+def test_task_decorator_with_limits_example(no_leaks):
+    from concurry_limits import RateLimit
+    from concurry_workers import task
+
+    def external_api(prompt):
+        return prompt.upper()
+
+    with pytest.warns(DeprecationWarning):
+        limits = [RateLimit(key="api", capacity=100, window_seconds=60)]
+
+    @task(mode="thread", limits=limits)
+    def call_api(prompt, limits):  # limits param detected automatically
+        with limits.acquire(requested={"api": 1}) as acq:
+            acq.update(usage={"api": 1})
+            return external_api(prompt)
+
+    assert call_api("Hello").result(timeout=T) == "HELLO"
+    call_api.stop()
+
+
+class _Reply:
+    def __init__(self, prompt):
+        self.tokens_used = len(prompt)
+        self.response = f"echo {prompt}"
+
+
+def external_api_call(prompt):
+    return _Reply(prompt)
+
+
+class APIWorker(Worker):
+    def __init__(self, api_key: str):
+        self.api_key = api_key
+
+    def call_api(self, prompt: str):
+        with self.limits.acquire(requested={"api_tokens": 100}) as acq:
+            result = external_api_call(prompt)
+            acq.update(usage={"api_tokens": result.tokens_used})
+            return result.response
+
+
+def test_limits_example(no_leaks):
+    from concurry_limits import CallLimit, LimitSet, RateLimit, RateLimitAlgorithm, ResourceLimit
+
+    with pytest.warns(DeprecationWarning):
+        limits = LimitSet(
+            limits=[
+                CallLimit(window_seconds=60, capacity=100),
+                RateLimit(
+                    key="api_tokens",
+                    window_seconds=60,
+                    algorithm=RateLimitAlgorithm.TokenBucket,
+                    capacity=1000,
+                ),
+                ResourceLimit(key="connections", capacity=10),
+            ]
+        )
+    # Option 1: shared limits
+    worker1 = APIWorker.options(mode="thread", limits=limits).init("key1")
+    worker2 = APIWorker.options(mode="thread", limits=limits).init("key2")
+    assert worker1.call_api("hi").result(timeout=T) == "echo hi"
+    assert worker2.call_api("yo").result(timeout=T) == "echo yo"
+    stats = limits.get_stats()
+    assert "api_tokens" in stats and "connections" in stats
+    worker1.stop()
+    worker2.stop()
+    # Option 2: private limits
+    with pytest.warns(DeprecationWarning):
+        limit_defs = [RateLimit(key="api_tokens", window_seconds=60, capacity=1000)]
+    with APIWorker.options(mode="thread", limits=limit_defs).init("key") as worker:
+        assert worker.call_api("hey").result(timeout=T) == "echo hey"
+    # Option 3: no limits: acquire always succeeds at once
+    with APIWorker.options(mode="thread").init("key") as worker:
+        assert worker.call_api("x").result(timeout=T) == "echo x"
+
+
+def test_mode_specific_and_pool_options_examples(no_leaks):
+    with DataProcessor.options(mode="process", mp_context="spawn").init(multiplier=3) as w:
+        assert w.process(2).result(timeout=T) == 6
+    with DataProcessor.options(mode="thread", max_workers=10).init(multiplier=3) as pool:
+        assert pool.process(10).result(timeout=T) == 30
+    with DataProcessor.options(mode="process", max_workers=4, load_balancing="least_active").init(
+        multiplier=3
+    ) as pool:
+        assert [f.result(timeout=T) for f in [pool.process(i) for i in range(8)]] == [
+            3 * i for i in range(8)
+        ]
+
+
+def test_retry_examples_build(no_leaks):
+    class Flaky(Worker):
+        def __init__(self):
+            self.calls = 0
+
+        def get(self):
+            self.calls += 1
+            if self.calls < 3:
+                raise ValueError("please retry")
+            return {"status": "success", "data": self.calls}
+
+    for options in (
+        {
+            "num_retries": 3,
+            "retry_algorithm": "exponential",
+            "retry_wait": 0.01,
+            "retry_jitter": 0.3,
+        },
+        {"num_retries": 5, "retry_on": [ValueError, TimeoutError], "retry_wait": 0.01},
+        {
+            "num_retries": 3,
+            "retry_wait": 0.01,
+            "retry_on": lambda exception, **ctx: (
+                isinstance(exception, ValueError) and "retry" in str(exception)
+            ),
+        },
+    ):
+        with Flaky.options(mode="thread", **options).init() as w:
+            assert w.get().result(timeout=T)["data"] == 3
+    with Flaky.options(
+        mode="thread",
+        num_retries=5,
+        retry_wait=0.01,
+        retry_on=[ValueError],
+        retry_until=[
+            lambda result, **ctx: isinstance(result, dict),
+            lambda result, **ctx: result.get("status") == "success",
+        ],
+    ).init() as w:
+        assert w.get().result(timeout=T) == {"status": "success", "data": 3}

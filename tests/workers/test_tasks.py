@@ -45,7 +45,7 @@ def test_bound_function(worker_mode, no_leaks):
         assert list(w.map(range(5))) == [0, 1, 4, 9, 16]
 
 
-def test_map_is_lazy_with_a_bounded_window(no_leaks):
+def test_map_is_lazy_with_a_bounded_window(worker_mode, no_leaks):
     consumed = itertools.count()
 
     def source():
@@ -53,7 +53,7 @@ def test_map_is_lazy_with_a_bounded_window(no_leaks):
             next(consumed)
             yield i
 
-    with TaskWorker.options(mode="thread").init() as w:
+    with TaskWorker.options(mode=worker_mode).init() as w:
         results = w.map(square, source(), window=8)
         first = next(results)
         assert first == 0
@@ -61,21 +61,33 @@ def test_map_is_lazy_with_a_bounded_window(no_leaks):
         results.close()
 
 
-def test_map_timeout(no_leaks):
-    import threading
+def slow_square(x):
+    import time
 
-    gate = threading.Event()
-    with TaskWorker.options(mode="thread").init() as w:
+    time.sleep(1)
+    return x * x
+
+
+@pytest.mark.parametrize("mode", ["thread", "process", "asyncio"])  # sync runs in-line
+def test_map_timeout(mode, no_leaks):
+    with TaskWorker.options(mode=mode).init() as w:
+        t0 = __import__("time").monotonic()
         with pytest.raises(TimeoutError):
-            list(w.map(lambda x: gate.wait(T), range(3), timeout=0.2))
-        gate.set()
+            list(w.map(slow_square, range(3), timeout=0.2))
+        assert __import__("time").monotonic() - t0 < 5
 
 
-def test_map_progress_bar(no_leaks):
-    with TaskWorker.options(mode="thread").init(fn=square) as w:
-        assert list(w.map(range(20), progress={"disable": True})) == [x * x for x in range(20)]
+def test_map_progress_bar(worker_mode, no_leaks):
+    import io
+
+    out = io.StringIO()
+    with TaskWorker.options(mode=worker_mode).init(fn=square) as w:
+        bar = {"desc": "sq", "file": out, "style": "std", "miniters": 1}
+        assert list(w.map(range(20), progress=bar)) == [x * x for x in range(20)]
+        assert list(w.map(range(3), progress=True)) == [0, 1, 4]
         with pytest.raises(ValueError, match="progress"):
             list(w.map(range(2), progress="loud"))
+    assert "20/20" in out.getvalue()
 
 
 def test_blocking_task_worker(no_leaks):

@@ -32,11 +32,14 @@ class WorkerBuilder:
 
     def __init__(self, worker_cls: type, options: dict[str, Any]) -> None:
         self._worker_cls = worker_cls
-        try:
-            key: Any = (worker_cls, config_version(), tuple(sorted(options.items())))
-            cached = _CACHE.get(key)
-        except TypeError:  # unhashable option values: no caching
-            key, cached = None, None
+        key: Any = None
+        cached = None
+        if options.get("limits") is None:  # never keep a user's limit state alive here
+            try:
+                key = (worker_cls, config_version(), tuple(sorted(options.items())))
+                cached = _CACHE.get(key)
+            except TypeError:  # unhashable option values: no caching
+                key = None
         if cached is not None:
             self._options, self._version, self._spec, self._retry_plan = cached
             return
