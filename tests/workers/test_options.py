@@ -102,8 +102,8 @@ def test_temp_config_overrides_and_restores():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"thread_colour": 1}, "unknown config key 'thread_colour'"),
-        ({"nowhere_blocking": 1}, "unknown config key"),
+        ({"thread_colour": 1}, "unknown config key 'thread_colour'.*max_queued_tasks"),
+        ({"nowhere_blocking": 1}, "unknown config key.*global, defaults, sync, thread"),
         ({"process_max_queued_tasks": 0}, "must be >= 1"),
     ],
 )
@@ -149,6 +149,8 @@ def test_options_coercions():
     assert spec.mode is ExecutionMode.Threads and spec.blocking is True
     assert spec.max_queued_tasks is None  # bypassed in blocking mode
     assert Echo.options(mode="sync").spec.max_queued_tasks is None
+    assert Echo.options(mode="asyncio", max_queued_tasks=3).spec.max_queued_tasks is None
+    assert Echo.options(mode="thread", max_queued_tasks="7").spec.max_queued_tasks == 7
     assert Echo.options(mode="process").spec.backend_options["mp_context"]
 
 

@@ -48,6 +48,27 @@ class Victim(Worker):
     def fail(self):
         raise ValueError("remote failure")
 
+    def unpicklable_exception(self):
+        import threading
+
+        raise ValueError(threading.Lock())
+
+    def result_that_cannot_load(self):
+        return _loads_badly()
+
+
+def _loads_badly():
+    """An object that pickles fine but raises when unpickled (on the other side)."""
+
+    def explode():
+        raise RuntimeError("cannot load me")
+
+    class Bad:
+        def __reduce__(self):
+            return (explode, ())
+
+    return Bad()
+
 
 class DiesInInit(Worker):
     def __init__(self):
@@ -106,6 +127,25 @@ def test_exception_that_cannot_be_rebuilt(no_leaks):
         with pytest.raises(SerializationError, match="Local: odd"):
             w.unpicklable_error().result(timeout=T)
         assert w.echo(7).result(timeout=T) == 7
+
+
+def test_exception_that_cannot_be_pickled(no_leaks):
+    with Victim.options(mode="process").init() as w:
+        with pytest.raises(SerializationError, match=r"ValueError.*could not be pickled"):
+            w.unpicklable_exception().result(timeout=T)
+        assert w.echo(8).result(timeout=T) == 8
+
+
+def test_values_that_fail_to_unpickle_fail_only_their_call(no_leaks):
+    with Victim.options(mode="process", max_queued_tasks=None).init() as w:
+        calls = [w.echo(1), w.echo(_loads_badly()), w.echo(3)]  # likely one batch
+        assert calls[0].result(timeout=T) == 1
+        with pytest.raises(SerializationError, match="could not be unpickled"):
+            calls[1].result(timeout=T)
+        assert calls[2].result(timeout=T) == 3
+        with pytest.raises(SerializationError, match="result of result_that_cannot_load"):
+            w.result_that_cannot_load().result(timeout=T)
+        assert w.echo(9).result(timeout=T) == 9
 
 
 def test_remote_traceback_is_the_cause(no_leaks):
