@@ -256,3 +256,47 @@ def test_argument_future_resolved_by_the_parent_dispatcher(no_leaks):
         assert time.monotonic() - t0 < 5  # the caller is not blocked
         raw.set_result("ready")
         assert fut.result(timeout=T) == ["ready"]
+
+
+def test_interpreter_exits_with_a_stuck_worker_never_stopped(tmp_path, no_leaks):
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "stuck_at_exit.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, signal, sys, time
+            from concurry_workers import Worker
+
+            class Stubborn(Worker):
+                def ok(self):
+                    return 1
+
+                def stuck(self, started):
+                    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                    open(started, "w").close()
+                    time.sleep(120)
+
+            if __name__ == "__main__":
+                started = sys.argv[1]
+                w = Stubborn.options(mode="process").init()
+                assert w.ok().result(timeout=60) == 1
+                w.stuck(started)
+                w.ok()  # queued behind the stuck call
+                deadline = time.monotonic() + 60
+                while not os.path.exists(started) and time.monotonic() < deadline:
+                    time.sleep(0.005)  # the child announces it ignores SIGTERM now
+                print("bye", flush=True)
+            """
+        )
+    )
+    started = str(tmp_path / "started")
+    t0 = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, str(script), started], capture_output=True, text=True, timeout=90
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "bye" and os.path.exists(started)
+    assert time.monotonic() - t0 < 30  # not the 120 s of the stuck call

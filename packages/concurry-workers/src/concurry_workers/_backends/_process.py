@@ -8,9 +8,12 @@ process sentinel, so a child that dies fails every pending call at once.
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import os
 import signal
 import threading
+import weakref
 from concurrent.futures import Future
 from typing import Any
 
@@ -25,6 +28,11 @@ _GRACE = 2.0  # seconds between terminate() and kill()
 
 # Imported once by the fork server, so each forked worker starts with them loaded.
 _PRELOAD = ["concurry_workers._backends._child", "concurry_limits", "concurry_retry"]
+
+
+# Live backends, so that interpreter exit can end their children (see _end_children).
+_live: weakref.WeakSet[ProcessBackend] = weakref.WeakSet()
+_exit_hook = [False]
 
 
 class ProcessBackend(Backend):
@@ -80,6 +88,12 @@ class ProcessBackend(Backend):
             except (EOFError, OSError):
                 message = None
         if message == wire.INIT_OK:
+            self._owner = os.getpid()
+            _live.add(self)
+            if not _exit_hook[0]:
+                # registered after multiprocessing's own exit hook, so it runs first
+                _exit_hook[0] = True
+                atexit.register(_end_children)
             threading.Thread(target=self._feed, name=name + "-feeder", daemon=True).start()
             self._reader = threading.Thread(target=self._read, name=name + "-reader", daemon=True)
             self._reader.start()
@@ -315,6 +329,32 @@ class ProcessBackend(Backend):
     @property
     def is_alive(self) -> bool:
         return not self._closed and self._proc is not None and self._proc.is_alive()
+
+
+def _end_children() -> None:
+    """At interpreter exit: end every child still running, SIGKILL if SIGTERM is ignored.
+
+    multiprocessing terminates daemonic children at exit but then joins them
+    without a timeout, so one that ignores SIGTERM would keep the interpreter
+    from exiting.
+    """
+    from time import monotonic
+
+    me = os.getpid()
+    procs = [
+        b._proc
+        for b in list(_live)
+        if getattr(b, "_owner", None) == me and b._proc is not None and b._proc.is_alive()
+    ]
+    for proc in procs:
+        proc.terminate()
+    deadline = monotonic() + _GRACE
+    for proc in procs:
+        proc.join(max(0.0, deadline - monotonic()))
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(_GRACE)
 
 
 def _add_forkserver_preload(ctx: Any) -> None:
