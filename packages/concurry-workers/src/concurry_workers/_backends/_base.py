@@ -47,8 +47,12 @@ class WorkerBackend(ABC):
     def stop(self, timeout: float | None) -> None:
         """Stop: the running call finishes, queued calls are cancelled, resources freed.
 
-        After ``timeout`` seconds a backend that can (processes) kills what is
-        still running; one that cannot (threads) abandons it as a daemon.
+        ``timeout`` is a finite number of seconds (the proxy resolves ``None``
+        to the ``stop_timeout`` option) and every wait in here must be bounded
+        by it plus a short grace. After it a backend that can (processes) kills
+        what is still running; one that cannot (threads) abandons it as a
+        daemon. Calls dropped without running end ``cancelled()``
+        (``cancel_unrun`` for those already marked running).
         """
 
     @abstractmethod
