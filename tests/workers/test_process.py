@@ -300,3 +300,15 @@ def test_interpreter_exits_with_a_stuck_worker_never_stopped(tmp_path, no_leaks)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "bye" and os.path.exists(started)
     assert time.monotonic() - t0 < 30  # not the 120 s of the stuck call
+
+
+class TakesArg(Worker):
+    def __init__(self, value):
+        self.value = value
+
+
+def test_unpicklable_init_argument_fails_init_and_leaves_no_process(no_leaks):
+    import threading
+
+    with pytest.raises(SerializationError, match="init arguments could not be pickled"):
+        TakesArg.options(mode="process").init(threading.Lock())
