@@ -275,3 +275,24 @@ def test_process_pool_replaces_a_dead_worker(no_leaks):
                 assert type(exc).__name__ == "WorkerDiedError"
         later = {pool.ident().result(timeout=T)[0] for _ in range(4)}
         assert victim not in later and len(later) == 2
+
+
+class Clashing(Worker):
+    def mode(self):
+        return "mode"
+
+    def blocking(self):
+        return "blocking"
+
+    def get_pool_stats(self):
+        return "get_pool_stats"
+
+    def copy(self):
+        return "copy"
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_worker_method_names_win_over_pool_names(mode, no_leaks):
+    with Clashing.options(mode=mode, max_workers=2).init() as pool:
+        for name in ("mode", "blocking", "get_pool_stats", "copy"):
+            assert getattr(pool, name)().result(timeout=T) == name

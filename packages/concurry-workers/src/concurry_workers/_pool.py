@@ -265,5 +265,8 @@ def start_pool(
     worker_cls: type, spec: WorkerSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> WorkerPool:
     """Start a pool for ``worker_cls`` and return it."""
-    pool_cls = getattr(worker_cls, "__concurry_pool_class__", WorkerPool)
+    from ._proxy import proxy_class_for
+
+    pool_base = getattr(worker_cls, "__concurry_pool_class__", WorkerPool)
+    pool_cls = proxy_class_for(worker_cls, pool_base)  # worker methods win over pool names
     return pool_cls(worker_cls, spec, args, kwargs)  # type: ignore[no-any-return]

@@ -183,7 +183,8 @@ def _close_forgotten(backend: Backend, queue: SubmissionQueue | None) -> None:
         queue.when_drained(backend.close_when_idle)
 
 
-_proxy_classes: weakref.WeakKeyDictionary[type, type] = weakref.WeakKeyDictionary()
+# worker class -> {proxy base -> proxy class}
+_proxy_classes: weakref.WeakKeyDictionary[type, dict[type, type]] = weakref.WeakKeyDictionary()
 
 
 class _RemoteMethodDescriptor:
@@ -198,13 +199,13 @@ class _RemoteMethodDescriptor:
         return RemoteMethod(proxy, self._name)
 
 
-def proxy_class_for(worker_cls: type, base: type[WorkerProxy] = WorkerProxy) -> type[WorkerProxy]:
-    """The proxy class for ``worker_cls``: ``base`` with clashing names routed to the worker."""
-    key = worker_cls
+def proxy_class_for(worker_cls: type, base: type[Any] = WorkerProxy) -> type[Any]:
+    """The proxy class for ``worker_cls``: ``base`` with clashing names routed to the worker.
+
+    ``base`` is a single-worker proxy class or a pool class.
+    """
     try:
-        cached = _proxy_classes[key]
-        if issubclass(cached, base):
-            return cached
+        return _proxy_classes[worker_cls][base]
     except (KeyError, TypeError):
         pass
     reserved = frozenset(n for n in dir(base) if not n.startswith("_")) - {"stop"}
@@ -213,9 +214,9 @@ def proxy_class_for(worker_cls: type, base: type[WorkerProxy] = WorkerProxy) -> 
         cls = base
     else:
         namespace = {name: _RemoteMethodDescriptor(name) for name in clashes}
-        cls = type(f"{worker_cls.__name__}Proxy", (base,), namespace)
+        cls = type(f"{worker_cls.__name__}{base.__name__}", (base,), namespace)
     try:
-        _proxy_classes[key] = cls
+        _proxy_classes.setdefault(worker_cls, {})[base] = cls
     except TypeError:
         pass
     return cls
