@@ -3,9 +3,40 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from concurry_limits import LimitSet
+
+
+def stop(*procs: Any) -> None:
+    """Terminate the started ``procs`` still alive, then join them (kill if ignored)."""
+    for p in procs:
+        if p.pid is not None and p.is_alive():
+            p.terminate()
+    for p in procs:
+        if p.pid is None:
+            continue
+        p.join(10)
+        if p.is_alive():
+            p.kill()
+            p.join(10)
+
+
+@contextmanager
+def running(*procs: Any) -> Iterator[None]:
+    """Start ``procs``; on the way out terminate and join any still alive.
+
+    The test body joins them on success; this bounds a failing test, whose children
+    would otherwise keep the interpreter waiting at exit.
+    """
+    try:
+        for p in procs:
+            p.start()
+        yield
+    finally:
+        stop(*procs)
 
 
 def hold_until(ls: LimitSet, held: Any, release: Any) -> None:

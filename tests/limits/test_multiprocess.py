@@ -59,18 +59,18 @@ def test_child_holds_a_resource_the_parent_sees(method: str) -> None:
     ls = shared(ResourceLimit("r", 1))
     held, release = ctx.Event(), ctx.Event()
     p = ctx.Process(target=helpers.hold_until, args=(ls, held, release))
-    p.start()
-    try:
-        assert held.wait(60)
-        assert ls.get_stats()["r"]["held"] == 1
-        assert not ls.try_acquire().successful
-        release.set()
-        with ls.acquire(timeout=10):  # woken by the child's release (within the poll bound)
-            pass
-    finally:
-        release.set()
+    with helpers.running(p):
+        try:
+            assert held.wait(60)
+            assert ls.get_stats()["r"]["held"] == 1
+            assert not ls.try_acquire().successful
+            release.set()
+            with ls.acquire(timeout=10):  # woken by the child's release (within the poll bound)
+                pass
+        finally:
+            release.set()
         p.join(30)
-    assert p.exitcode == 0
+        assert p.exitcode == 0
     ls.close()
 
 
@@ -83,11 +83,10 @@ def test_refunds_made_in_a_child_reach_the_parent(method: str) -> None:
         ctx.Process(target=helpers.spend, args=(ls, "tokens", 80, 30, done)),
         ctx.Process(target=helpers.spend, args=(ls, "g", 50, 10, done)),
     ]
-    for p in procs:
-        p.start()
-    assert [done.get(timeout=60) for _ in procs] == ["ok", "ok"]
-    for p in procs:
-        p.join(30)
+    with helpers.running(*procs):
+        assert [done.get(timeout=60) for _ in procs] == ["ok", "ok"]
+        for p in procs:
+            p.join(30)
     stats = ls.get_stats()
     assert stats["tokens"]["available"] == pytest.approx(70, abs=0.5)
     assert stats["g"]["available"] == pytest.approx(90, abs=0.5)
@@ -100,12 +99,11 @@ def test_four_processes_share_fifty_per_second(algo: str) -> None:
     ls = shared(RateLimit("t", 0.1, 5, algo))
     start, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=helpers.rate_stamps, args=(ls, start, 2.0, out)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    start.set()
-    stamps = sorted(t for _ in procs for t in out.get(timeout=60))
-    for p in procs:
-        p.join(30)
+    with helpers.running(*procs):
+        start.set()
+        stamps = sorted(t for _ in procs for t in out.get(timeout=60))
+        for p in procs:
+            p.join(30)
     t0 = stamps[0]
     steady = [t for t in stamps if t0 + 0.3 <= t < t0 + 1.9]
     rate = len(steady) / 1.6
@@ -127,12 +125,11 @@ def test_resource_never_over_held_across_processes(method: str) -> None:
     procs = [
         ctx.Process(target=helpers.resource_spans, args=(ls, start, 40, out)) for _ in range(4)
     ]
-    for p in procs:
-        p.start()
-    start.set()
-    spans = [s for _ in procs for s in out.get(timeout=90)]
-    for p in procs:
-        p.join(30)
+    with helpers.running(*procs):
+        start.set()
+        spans = [s for _ in procs for s in out.get(timeout=90)]
+        for p in procs:
+            p.join(30)
     events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
     level = peak = 0
     for _, d in events:
@@ -149,10 +146,10 @@ def test_set_sent_through_a_queue_attaches_to_the_same_state() -> None:
     held = ls.acquire()
     inbox, outbox = ctx.Queue(), ctx.Queue()
     p = ctx.Process(target=helpers.attach_from_queue, args=(inbox, outbox))
-    p.start()
-    inbox.put(ls)
-    assert outbox.get(timeout=60) == 2  # the parent's unit and the child's
-    p.join(30)
+    with helpers.running(p):
+        inbox.put(ls)
+        assert outbox.get(timeout=60) == 2  # the parent's unit and the child's
+        p.join(30)
     held.release()
     ls.close()
 
@@ -191,14 +188,17 @@ def test_forked_child_is_not_wedged_by_a_lock_held_at_fork_time() -> None:
     private = LimitSet([ResourceLimit("r", 1)])
     out = ctx.Queue()
     lock = private._store._lock
-    lock.acquire()  # as if another thread were inside acquire() when the worker forked
+    p = ctx.Process(target=helpers.acquire_once, args=(private, out))
     try:
-        p = ctx.Process(target=helpers.acquire_once, args=(private, out))
-        p.start()
+        lock.acquire()  # as if another thread were inside acquire() when the worker forked
+        try:
+            p.start()
+        finally:
+            lock.release()
+        assert out.get(timeout=30) == "ok"
+        p.join(30)
     finally:
-        lock.release()
-    assert out.get(timeout=30) == "ok"
-    p.join(30)
+        helpers.stop(p)
 
 
 async def test_async_acquire_on_the_shared_backend() -> None:

@@ -143,12 +143,11 @@ def test_processes_share_a_rate(backend: RedisBackend) -> None:
     ls = LimitSet([RateLimit("t", 0.2, 10)], backend=backend)  # 50/s
     start, out = ctx.Barrier(4), ctx.Queue()  # children pass it once connected
     procs = [ctx.Process(target=helpers.rate_stamps, args=(ls, start, 2.0, out)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    start.wait(90)
-    stamps = sorted(t for _ in procs for t in out.get(timeout=90))
-    for p in procs:
-        p.join(30)
+    with helpers.running(*procs):
+        start.wait(90)
+        stamps = sorted(t for _ in procs for t in out.get(timeout=90))
+        for p in procs:
+            p.join(30)
     t0 = stamps[0]
     steady = [t for t in stamps if t0 + 0.4 <= t < t0 + 1.9]
     rate = len(steady) / 1.5
