@@ -296,3 +296,29 @@ def test_worker_method_names_win_over_pool_names(mode, no_leaks):
     with Clashing.options(mode=mode, max_workers=2).init() as pool:
         for name in ("mode", "blocking", "get_pool_stats", "copy"):
             assert getattr(pool, name)().result(timeout=T) == name
+
+
+def test_on_demand_process_pool_stop_ends_a_stuck_call(tmp_path, no_leaks):
+    import os
+    import time
+
+    from concurry_workers import WorkerDiedError
+
+    started = str(tmp_path / "started")
+
+    class Stuck(Worker):
+        def hang(self, path):
+            open(path, "w").close()
+            time.sleep(60)
+
+    pool = Stuck.options(mode="process", on_demand=True, max_workers=2).init()
+    fut = pool.hang(started)
+    deadline = time.monotonic() + T
+    while not os.path.exists(started):
+        assert time.monotonic() < deadline
+        time.sleep(0.005)  # the child announces the call started
+    t0 = time.monotonic()
+    pool.stop(timeout=0.3)
+    assert time.monotonic() - t0 < 15
+    with pytest.raises(WorkerDiedError):
+        fut.result(timeout=T)

@@ -61,6 +61,7 @@ class WorkerPool:
             cap = spec.max_workers or _default_on_demand_cap(spec.mode)
             self._on_demand_queue = SubmissionQueue(cap, self._run_on_demand) if cap else None
             self._on_demand_threads: set[threading.Thread] = set()
+            self._on_demand_workers: set[Any] = set()
             return
         try:
             for index in range(spec.max_workers):
@@ -162,9 +163,13 @@ class WorkerPool:
             try:
                 spec = self._single.replace(blocking=True)
                 worker = start_worker(self._worker_cls, spec, *self._init_args)
+                with self._lock:
+                    self._on_demand_workers.add(worker)  # so stop() can end it in time
                 try:
                     result = worker._submit(call)
                 finally:
+                    with self._lock:
+                        self._on_demand_workers.discard(worker)
                     worker.stop()
             except BaseException as exc:
                 future.set_exception(exc)
@@ -234,6 +239,10 @@ class WorkerPool:
                 threads = list(self._on_demand_threads)
             for thread in threads:
                 thread.join(max(0.0, deadline - monotonic()))
+            with self._lock:
+                stuck = list(self._on_demand_workers)
+            for worker in stuck:  # still busy after the timeout: end it now
+                worker.stop(0)
 
     def __enter__(self) -> WorkerPool:
         return self
