@@ -276,30 +276,6 @@ class EmptyAcquisition(LimitSetAcquisition):
     def update(self, usage: Mapping[str, float] | None = None, **more: float) -> None:
         """Nothing to record."""
 
-    def _check(self, key: str, used: Any) -> None:
-        """Validate one usage that is not an in-range number for an explicit rate key."""
-        if key not in self._set._by_key:
-            return
-        plan = self._plan
-        if isinstance(used, bool) or not isinstance(used, int | float) or not used >= 0:
-            raise LimitValidationError(f"usage for {key!r} must be a number >= 0, got {used!r}")
-        if key in plan.resources_keys:
-            raise LimitValidationError(
-                f"usage for resource {key!r} cannot be updated; it is returned on release"
-            )
-        if key not in plan.amounts:
-            if self._set._by_key[key].unbounded:
-                return
-            raise LimitValidationError(f"usage given for {key!r}, which was not acquired")
-        if key in plan.implicit and used != 1:
-            raise LimitValidationError(
-                f"usage for {key!r} must be 1 unless more was requested, got {used!r}"
-            )
-        if used > plan.amounts[key]:
-            raise LimitValidationError(
-                f"usage for {key!r} must be <= the {plan.amounts[key]:g} acquired, got {used!r}"
-            )
-
     def _finish(self) -> tuple[str, ...]:
         return ()
 

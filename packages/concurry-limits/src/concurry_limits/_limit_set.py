@@ -228,6 +228,17 @@ class LimitSet:
             self._plans[cache_key] = plan
         return plan
 
+    def _resolve(self, requested: Mapping[str, Any] | None) -> Plan | LimitSetAcquisition:
+        """The plan for ``requested``, or the acquisition to return at once if it takes nothing."""
+        if requested is None:
+            if self._empty is not None:
+                return self._empty
+            return self._default
+        plan = self._plan(requested)
+        if not plan.entries:
+            return self._empty or LimitSetAcquisition(self, plan)
+        return plan
+
     def acquire(
         self, requested: Mapping[str, float] | None = None, timeout: float | None = None
     ) -> LimitSetAcquisition:
@@ -248,14 +259,9 @@ class LimitSet:
         """
         if timeout is not None:
             _check_timeout(timeout)
-        if requested is None:
-            if self._empty is not None:
-                return self._empty
-            plan = self._default
-        else:
-            plan = self._plan(requested)
-            if not plan.entries:
-                return self._empty or LimitSetAcquisition(self, plan)
+        plan = self._resolve(requested)
+        if not isinstance(plan, Plan):
+            return plan
         if not plan.try_take():
             return LimitSetAcquisition(self, plan)
         deadline = _deadline(timeout)
@@ -265,14 +271,9 @@ class LimitSet:
 
     def try_acquire(self, requested: Mapping[str, float] | None = None) -> LimitSetAcquisition:
         """One attempt, never waiting; check ``.successful`` on the result."""
-        if requested is None:
-            if self._empty is not None:
-                return self._empty
-            plan = self._default
-        else:
-            plan = self._plan(requested)
-            if not plan.entries:
-                return self._empty or LimitSetAcquisition(self, plan)
+        plan = self._resolve(requested)
+        if not isinstance(plan, Plan):
+            return plan
         if not plan.try_take():
             return LimitSetAcquisition(self, plan)
         return FailedAcquisition(self, plan)
@@ -293,14 +294,9 @@ class LimitSet:
         """One non-blocking attempt: the acquisition, or the plan still to wait for."""
         if timeout is not None:
             _check_timeout(timeout)
-        if requested is None:
-            if self._empty is not None:
-                return self._empty
-            plan = self._default
-        else:
-            plan = self._plan(requested)
-            if not plan.entries:
-                return self._empty or LimitSetAcquisition(self, plan)
+        plan = self._resolve(requested)
+        if not isinstance(plan, Plan):
+            return plan
         if self._network:
             return plan  # the attempt is a round trip: make it off the event loop
         if not plan.try_take():
