@@ -44,6 +44,14 @@ class Counter(Worker):
     def interrupt(self) -> None:
         raise KeyboardInterrupt
 
+    async def aexit(self) -> None:
+        await asyncio.sleep(0)
+        raise SystemExit(4)
+
+    async def ainterrupt(self) -> None:
+        await asyncio.sleep(0)
+        raise KeyboardInterrupt
+
     # names that clash with helpers of pydantic models / proxies
     def copy(self):
         return "copy"
@@ -154,7 +162,12 @@ def test_system_exit_and_keyboard_interrupt_come_back(worker_mode, no_leaks):
             w.exit().result(timeout=T)
         with pytest.raises(KeyboardInterrupt):
             w.interrupt().result(timeout=T)
+        with pytest.raises(SystemExit):  # async methods too (on asyncio: from a task)
+            w.aexit().result(timeout=T)
+        with pytest.raises(KeyboardInterrupt):
+            w.ainterrupt().result(timeout=T)
         assert w.incr().result(timeout=T) == 1
+        assert w.aecho(2).result(timeout=T) == 2
 
 
 def test_init_error_raises_at_init(worker_mode, no_leaks):
