@@ -454,3 +454,32 @@ def test_stop_timeout_must_be_a_finite_number(bad, no_leaks):
             w.stop(timeout=bad)
     finally:
         w.stop()
+
+
+def test_stop_is_bounded_with_a_stuck_call(worker_mode, gate_files, no_leaks):
+    from concurry_workers import WorkerDiedError
+
+    started, release = gate_files
+    w = Gate.options(mode=worker_mode, max_queued_tasks=2).init()
+    box: dict = {}
+    if worker_mode == "sync":  # in-line: the stuck call runs in another caller's thread
+        caller = threading.Thread(target=lambda: box.setdefault("f", w.hold(started, release)))
+        caller.start()
+    else:
+        box["f"] = w.hold(started, release)
+    wait_for_file(started)
+    queued = [w.record(i) for i in range(5)] if worker_mode != "sync" else []
+    t0 = time.monotonic()
+    w.stop(timeout=0.2)
+    assert time.monotonic() - t0 < 15
+    for f in queued:
+        assert f.cancelled()
+    open(release, "w").close()
+    if worker_mode == "sync":
+        caller.join(T)
+        assert box["f"].result(timeout=0) == "held"
+    elif worker_mode == "process":  # terminated after the timeout
+        with pytest.raises(WorkerDiedError, match="terminated by stop"):
+            box["f"].result(timeout=T)
+    else:  # a thread cannot be killed: the call finishes later, on its daemon thread
+        assert box["f"].result(timeout=T) == "held"

@@ -118,8 +118,11 @@ class SerialRunner:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
-        # A call stuck past the timeout keeps its daemon thread; nothing queued runs.
+        # A call stuck past the timeout keeps its daemon thread; nothing queued runs,
+        # and the thread still finds a stop marker (the drain took ours) once it is free.
         self._cancel_queued()
+        if thread is not None and thread.is_alive():
+            self._queue.put(_STOP)
 
     def close_when_idle(self) -> None:
         """Run what is queued, then let the thread end (without waiting for it)."""
