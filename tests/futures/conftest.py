@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -178,6 +179,26 @@ class PolledFuture(BaseFuture):
 
     def cancel(self) -> bool:
         return False
+
+    def set_once_polled(self, times: int = 2, window: float = 0.0) -> threading.Thread:
+        """Complete from a thread once polled ``times`` times and ``window`` s have passed.
+
+        Polls the condition against a deadline, so waiting for a polled future is really
+        exercised however loaded the machine is; join the returned thread at the end.
+        """
+        start = time.monotonic()
+        deadline = start + GATE_TIMEOUT
+
+        def setter() -> None:
+            while time.monotonic() < deadline and (
+                self.checks < times or time.monotonic() - start < window
+            ):
+                time.sleep(0.002)
+            self._event.set()
+
+        thread = threading.Thread(target=setter, daemon=True)
+        thread.start()
+        return thread
 
     def add_done_callback(self, fn: Callable[[BaseFuture], Any]) -> None:
         raise AssertionError("wait must poll this kind, not register callbacks")

@@ -176,9 +176,10 @@ async def test_bad_arguments() -> None:
 async def test_kinds_without_callbacks_are_polled_in_async() -> None:
     ev = threading.Event()
     fut = PolledFuture(ev, "p")
-    asyncio.get_running_loop().call_later(0.05, ev.set)
+    setter = fut.set_once_polled(times=2)
     assert await async_gather([fut, _double(1)], polling="fixed", timeout=GATE_TIMEOUT) == ["p", 2]
-    assert fut.checks > 1
+    setter.join(GATE_TIMEOUT)
+    assert fut.checks > 2
 
 
 async def test_polling_helpers_stop_when_async_wait_returns() -> None:
@@ -186,6 +187,8 @@ async def test_polling_helpers_stop_when_async_wait_returns() -> None:
     fut = PolledFuture(ev, "never")
     done, not_done = await async_wait([fut, 1], return_when=FIRST_COMPLETED)
     assert len(done) == 1 and not_done == {fut}
+    helpers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert all(t.done() or t.cancelling() for t in helpers), helpers
     checks = fut.checks
     await asyncio.sleep(0.05)
     assert fut.checks <= checks + 1

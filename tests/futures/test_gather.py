@@ -57,12 +57,17 @@ def test_results_in_input_order_when_completed_in_reverse(make: Maker) -> None:
 def test_first_failure_in_input_order_is_raised(make: Maker) -> None:
     first, second = make(KeyError("first")), make(ValueError("second"))
     ok = make(1)
-    # The later one in input order fails first in time.
+    # The later one in input order fails first in time: it is done before the others start.
     second.release()
-    assert second.started.wait(GATE_TIMEOUT)
-    threading.Timer(0.1, lambda: (first.release(), ok.release())).start()
-    with pytest.raises(KeyError, match="first"):
-        gather([ok.future, first.future, second.future], timeout=GATE_TIMEOUT)
+    assert isinstance(second.future.exception(timeout=GATE_TIMEOUT), ValueError)
+    assert not first.future.done() and not ok.future.done()
+    releaser = threading.Thread(target=lambda: (first.release(), ok.release()))
+    releaser.start()  # while gather waits, or before: the earlier failure wins either way
+    try:
+        with pytest.raises(KeyError, match="first"):
+            gather([ok.future, first.future, second.future], timeout=GATE_TIMEOUT)
+    finally:
+        releaser.join(GATE_TIMEOUT)
 
 
 def test_failure_is_raised_without_waiting_for_later_futures(make: Maker) -> None:
