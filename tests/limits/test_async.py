@@ -49,13 +49,26 @@ async def test_waiting_does_not_block_the_loop() -> None:
 async def test_release_from_another_thread_wakes_async_waiter() -> None:
     ls = LimitSet([ResourceLimit("r", 1)])
     held = ls.acquire()
-    timer = threading.Timer(0.1, held.release)
-    timer.start()
-    start = time.monotonic()
-    async with ls.async_acquire(timeout=5):
-        pass
-    assert time.monotonic() - start < 2.0
-    timer.join()
+    store = ls._store
+    released_at: list[float] = []
+
+    def release_once_waited_on() -> None:
+        # release only once the async waiter is parked, so the wake-up is what is tested
+        deadline = time.monotonic() + 5
+        while not store._async_waiters and time.monotonic() < deadline:
+            time.sleep(0.002)
+        released_at.append(time.monotonic())
+        held.release()
+
+    releaser = threading.Thread(target=release_once_waited_on)
+    releaser.start()
+    try:
+        async with ls.async_acquire(timeout=5):
+            woke = time.monotonic()
+    finally:
+        releaser.join(5)
+    assert woke - released_at[0] < 2.0  # woken by the release, not by the timeout
+    assert ls.get_stats()["r"]["held"] == 0
 
 
 async def test_async_timeout() -> None:
