@@ -88,6 +88,7 @@ def test_blocks_in_many_threads_are_safe() -> None:
         t.start()
     for t in threads:
         t.join(10)
+    assert not any(t.is_alive() for t in threads)
     assert not errors
     assert not is_testing()
 
