@@ -75,11 +75,12 @@ class DiesInInit(Worker):
         os._exit(7)
 
 
-def test_killed_child_fails_pending_at_once(no_leaks):
-    w = Victim.options(mode="process", max_queued_tasks=None).init()
+@pytest.mark.parametrize("queued", [None, 2])  # also calls held client-side
+def test_killed_child_fails_pending_at_once(queued, no_leaks):
+    w = Victim.options(mode="process", max_queued_tasks=queued).init()
     try:
         pid = w.pid().result(timeout=T)
-        pending = [w.nap(20) for _ in range(3)]
+        pending = [w.nap(20) for _ in range(6)]
         t0 = time.monotonic()
         os.kill(pid, signal.SIGKILL)
         for f in pending:
