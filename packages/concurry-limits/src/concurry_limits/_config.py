@@ -23,6 +23,7 @@ class LimitDefaults:
 
     @property
     def algorithm(self) -> RateLimitAlgorithm:
+        """The algorithm of rate limits created without one; set it by member or name."""
         return self._algorithm
 
     @algorithm.setter

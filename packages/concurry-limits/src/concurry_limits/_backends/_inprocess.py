@@ -205,6 +205,7 @@ class InProcessBackend(Backend):
     name = "inprocess"
 
     def create_store(self, limits: tuple[Limit, ...]) -> InProcessStore:
+        """Allocate the state of ``limits`` in this process's memory."""
         return InProcessStore(limits)
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -219,6 +219,7 @@ class MultiprocessBackend(Backend):
         self.directory = directory
 
     def create_store(self, limits: tuple[Limit, ...]) -> SharedStore:
+        """Allocate the state of ``limits`` in a new memory-mapped file in ``directory``."""
         return SharedStore.create(limits, self.directory)
 
     def __repr__(self) -> str:

@@ -38,6 +38,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+_CAS_ROUNDS = 10_000  # conflicts tolerated before giving up on one decision
+
 # Compare-and-set: write every state only if each still holds what the client
 # based its decision on. Returns {1, sec, usec} on success, else
 # {0, sec, usec, current values...} so the client can retry without a read.
@@ -170,7 +172,7 @@ class RedisStore(Store):
         fresh: tuple[list[str], float] | None = None
         if not write or self._offset is None or any(i not in cache for i in idxs):
             fresh = self._read(keys)
-        for _ in range(10_000):
+        for _ in range(_CAS_ROUNDS):
             if fresh is None:
                 raws = [cache[i] for i in idxs]
                 now = time.monotonic() + self._offset  # type: ignore[operator]
@@ -197,7 +199,10 @@ class RedisStore(Store):
                     cache[i] = raw
                 return 0.0, now
             fresh = ([_text(v) for v in res[3:]], self._server_now(res[1], res[2]))
-        raise LimitBackendError("redis compare-and-set kept conflicting; too much contention")
+        raise LimitBackendError(
+            f"redis compare-and-set must succeed within {_CAS_ROUNDS} rounds, "
+            f"got {_CAS_ROUNDS} conflicts on {keys}; too much contention"
+        )
 
     def _idxs(self, entries: Entries) -> tuple[int, ...]:
         return tuple(dict.fromkeys(i for i, _ in entries))
@@ -326,6 +331,7 @@ class RedisBackend(Backend):
         self.sliding_entries = sliding_entries
 
     def create_store(self, limits: tuple[Limit, ...]) -> RedisStore:
+        """Allocate the state of ``limits`` as keys under this backend's prefix on the server."""
         return RedisStore(limits, self.url, self.prefix, self.sliding_entries, self.client)
 
     def __reduce__(self) -> tuple[Any, ...]:
