@@ -91,7 +91,7 @@ class WorkerSpec:
         max_queued_tasks: Cap on in-flight calls per worker (None = no cap; already
             None for modes and settings that bypass the queue).
         unwrap_futures: Resolve future arguments before calls.
-        stop_timeout: Default timeout of ``stop()``.
+        stop_timeout: Default timeout of ``stop()`` (seconds, always finite).
         limits: The ``limits=`` option as given (None when absent).
         retry: Retry options as given (values or per-method dicts).
         backend_options: Mode-specific options (``mp_context``, Ray actor options).
@@ -120,7 +120,7 @@ class WorkerSpec:
         on_demand: bool,
         max_queued_tasks: int | None,
         unwrap_futures: bool,
-        stop_timeout: float | None,
+        stop_timeout: float,
         limits: Any = None,
         retry: dict[str, Any] | None = None,
         backend_options: dict[str, Any] | None = None,
