@@ -1,4 +1,4 @@
-"""Process targets for the multiprocess tests (importable by name in spawn children)."""
+"""Helpers shared by the limits tests; process targets are importable by name in spawn children."""
 
 from __future__ import annotations
 
@@ -37,6 +37,16 @@ def running(*procs: Any) -> Iterator[None]:
         yield
     finally:
         stop(*procs)
+
+
+def peak_overlap(spans: list[tuple[float, float]]) -> int:
+    """The most ``(enter, leave)`` spans open at any one time."""
+    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    level = peak = 0
+    for _, d in events:
+        level += d
+        peak = max(peak, level)
+    return peak
 
 
 def hold_until(ls: LimitSet, held: Any, release: Any) -> None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import random
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import limits_mp_helpers as helpers
 
 from concurry_limits import LimitSet, RateLimit, ResourceLimit
 
@@ -89,11 +94,7 @@ def test_resource_limit_never_has_more_holders_than_capacity() -> None:
         t.start()
     for t in threads:
         t.join(30)
-    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
-    level = peak = 0
-    for _, d in events:
-        level += d
-        peak = max(peak, level)
+    peak = helpers.peak_overlap(spans)
     assert len(spans) == 200
     assert peak <= 3
     assert ls.get_stats()["r"]["held"] == 0

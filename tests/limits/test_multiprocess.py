@@ -7,7 +7,6 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,17 +23,6 @@ from concurry_limits import (
 )
 
 METHODS = ["fork", "spawn"]
-
-
-@pytest.fixture(autouse=True)
-def _no_stray_children() -> Iterator[None]:
-    """A failed test must not leave a child behind (the interpreter would wait for it)."""
-    yield
-    for child in mp.active_children():
-        child.join(5)
-        if child.is_alive():
-            child.kill()
-            child.join(5)
 
 
 def shared(*limits: object) -> LimitSet:
@@ -130,11 +118,7 @@ def test_resource_never_over_held_across_processes(method: str) -> None:
         spans = [s for _ in procs for s in out.get(timeout=90)]
         for p in procs:
             p.join(30)
-    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
-    level = peak = 0
-    for _, d in events:
-        level += d
-        peak = max(peak, level)
+    peak = helpers.peak_overlap(spans)
     assert len(spans) == 160 and peak <= 2
     assert ls.get_stats()["r"]["held"] == 0
     ls.close()

@@ -31,17 +31,6 @@ URL = os.environ.get("CONCURRY_TEST_REDIS_URL", "redis://127.0.0.1:6390/0")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _no_stray_children() -> Iterator[None]:
-    """A failed test must not leave a child behind (the interpreter would wait for it)."""
-    yield
-    for child in mp.active_children():
-        child.join(5)
-        if child.is_alive():
-            child.kill()
-            child.join(5)
-
-
 def _reason() -> str | None:
     try:
         import redis
@@ -129,11 +118,7 @@ def test_threads_contend_without_overshoot(backend: RedisBackend) -> None:
         t.start()
     for t in threads:
         t.join(60)
-    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
-    level = peak = 0
-    for _, d in events:
-        level += d
-        peak = max(peak, level)
+    peak = helpers.peak_overlap(spans)
     assert len(spans) == 60 and peak <= 2
     assert ls.get_stats()["r"]["held"] == 0
 
