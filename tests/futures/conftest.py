@@ -18,6 +18,16 @@ from concurry_futures import AsyncioFuture, BaseFuture, ConcurrentFuture
 GATE_TIMEOUT = 10.0
 
 
+def concurrent_done(value: Any = None, exc: BaseException | None = None) -> Future[Any]:
+    """A concurrent future already finished with ``value`` (or failed with ``exc``)."""
+    f: Future[Any] = Future()
+    if exc is not None:
+        f.set_exception(exc)
+    else:
+        f.set_result(value)
+    return f
+
+
 @dataclass
 class Job:
     """A future whose task signals `started` and finishes when `release()` is called."""

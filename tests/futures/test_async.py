@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from concurry_futures import (
     async_wait,
 )
 
-from .conftest import GATE_TIMEOUT, Maker, PolledFuture
+from .conftest import GATE_TIMEOUT, Maker, PolledFuture, concurrent_done
 
 
 async def _double(x: int, delay: float = 0.0) -> int:
@@ -29,12 +29,6 @@ async def _double(x: int, delay: float = 0.0) -> int:
 async def _fail(msg: str, delay: float = 0.0) -> None:
     await asyncio.sleep(delay)
     raise ValueError(msg)
-
-
-def _done(value: Any) -> Future[Any]:
-    f: Future[Any] = Future()
-    f.set_result(value)
-    return f
 
 
 async def test_gather_mixes_coroutines_asyncio_concurrent_and_ours() -> None:
@@ -54,7 +48,7 @@ async def test_gather_shapes() -> None:
     assert await async_gather({"x": _double(2), "y": 3}) == {"x": 4, "y": 3}
     assert await async_gather(_double(1), _double(2)) == [2, 4]
     assert await async_gather(_double(5)) == [10]
-    nested = {"a": [_double(1), (_done(2),)], "b": 3}
+    nested = {"a": [_double(1), (concurrent_done(2),)], "b": 3}
     assert await async_gather(nested, recurse=True) == {"a": [2, (2,)], "b": 3}
 
 
@@ -106,7 +100,7 @@ async def test_gather_timeout_cancels_what_is_pending() -> None:
         ex.submit(gate.wait, GATE_TIMEOUT)
         queued = ex.submit(int)  # not started: can be cancelled
         with pytest.raises(TimeoutError, match="1 of 3 futures completed"):
-            await async_gather([task, queued, _done(1)], timeout=0.1)
+            await async_gather([task, queued, concurrent_done(1)], timeout=0.1)
         gate.set()
     await asyncio.sleep(0)
     assert task.cancelled() and queued.cancelled()
@@ -118,7 +112,7 @@ async def test_wait_returns_wrapped_done_and_not_done() -> None:
     loop = asyncio.get_running_loop()
     never = loop.create_future()
     done, not_done = await async_wait(
-        [_double(1), never, _done(3)], return_when=FIRST_COMPLETED, timeout=GATE_TIMEOUT
+        [_double(1), never, concurrent_done(3)], return_when=FIRST_COMPLETED, timeout=GATE_TIMEOUT
     )
     assert all(isinstance(f, BaseFuture) for f in done | not_done)
     assert {f.result() for f in done} >= {3}

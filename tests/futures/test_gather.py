@@ -11,20 +11,11 @@ import pytest
 
 from concurry_futures import SyncFuture, gather
 
-from .conftest import GATE_TIMEOUT, Maker
-
-
-def _done(value: Any = None, exc: BaseException | None = None) -> Future[Any]:
-    f: Future[Any] = Future()
-    if exc is not None:
-        f.set_exception(exc)
-    else:
-        f.set_result(value)
-    return f
+from .conftest import GATE_TIMEOUT, Maker, concurrent_done
 
 
 def test_list_tuple_set_and_varargs_give_lists_in_input_order() -> None:
-    fs = [_done(i) for i in range(5)]
+    fs = [concurrent_done(i) for i in range(5)]
     assert gather(fs) == [0, 1, 2, 3, 4]
     assert gather(tuple(fs)) == [0, 1, 2, 3, 4]
     assert sorted(gather(set(fs))) == [0, 1, 2, 3, 4]
@@ -33,11 +24,11 @@ def test_list_tuple_set_and_varargs_give_lists_in_input_order() -> None:
 
 
 def test_dict_keeps_its_keys() -> None:
-    assert gather({"a": _done(1), "b": 2, "c": SyncFuture(3)}) == {"a": 1, "b": 2, "c": 3}
+    assert gather({"a": concurrent_done(1), "b": 2, "c": SyncFuture(3)}) == {"a": 1, "b": 2, "c": 3}
 
 
 def test_single_non_collection_gives_a_one_item_list() -> None:
-    assert gather(_done(5)) == [5]
+    assert gather(concurrent_done(5)) == [5]
     assert gather(5) == [5]
     assert gather([]) == [] and gather({}) == {}
 
@@ -83,9 +74,9 @@ def test_return_exceptions_puts_them_in_their_slots() -> None:
     err = RuntimeError("r")
     cancelled: Future[Any] = Future()
     cancelled.cancel()
-    out = gather([_done(1), _done(exc=err), cancelled], return_exceptions=True)
+    out = gather([concurrent_done(1), concurrent_done(exc=err), cancelled], return_exceptions=True)
     assert out[0] == 1 and out[1] is err and isinstance(out[2], CancelledError)
-    out_d = gather({"x": _done(exc=err)}, return_exceptions=True)
+    out_d = gather({"x": concurrent_done(exc=err)}, return_exceptions=True)
     assert out_d == {"x": err}
 
 
@@ -93,7 +84,7 @@ def test_cancelled_future_raises_cancelled_error() -> None:
     cancelled: Future[Any] = Future()
     cancelled.cancel()
     with pytest.raises(CancelledError):
-        gather([_done(1), cancelled])
+        gather([concurrent_done(1), cancelled])
 
 
 def test_timeout_says_how_many_completed(make: Maker) -> None:
@@ -101,7 +92,7 @@ def test_timeout_says_how_many_completed(make: Maker) -> None:
     with pytest.raises(
         TimeoutError, match=r"gather timed out after 0.1 s: 1 of 2 futures completed"
     ):
-        gather([_done(1), never.future], timeout=0.1)
+        gather([concurrent_done(1), never.future], timeout=0.1)
 
 
 def test_iter_yields_in_completion_order(make: Maker) -> None:
@@ -118,7 +109,7 @@ def test_iter_yields_in_completion_order(make: Maker) -> None:
 
 def test_iter_yields_done_ones_first_and_dict_keys(make: Maker) -> None:
     job = make("late")
-    it = gather({"a": job.future, "b": _done("early")}, iter=True, timeout=GATE_TIMEOUT)
+    it = gather({"a": job.future, "b": concurrent_done("early")}, iter=True, timeout=GATE_TIMEOUT)
     assert next(it) == ("b", "early")
     job.release()
     assert next(it) == ("a", "late")
@@ -126,11 +117,13 @@ def test_iter_yields_done_ones_first_and_dict_keys(make: Maker) -> None:
 
 def test_iter_failures_and_return_exceptions() -> None:
     err = ValueError("v")
-    assert list(gather([_done(exc=err), _done(1)], iter=True, return_exceptions=True)) == [
+    assert list(
+        gather([concurrent_done(exc=err), concurrent_done(1)], iter=True, return_exceptions=True)
+    ) == [
         (0, err),
         (1, 1),
     ]
-    it = gather([_done(1), _done(exc=err)], iter=True)
+    it = gather([concurrent_done(1), concurrent_done(exc=err)], iter=True)
     assert next(it) == (0, 1)
     with pytest.raises(ValueError):
         next(it)
@@ -138,38 +131,42 @@ def test_iter_failures_and_return_exceptions() -> None:
 
 def test_iter_timeout(make: Maker) -> None:
     never = make(0)
-    it = gather([_done(1), never.future], iter=True, timeout=0.1)
+    it = gather([concurrent_done(1), never.future], iter=True, timeout=0.1)
     assert next(it) == (0, 1)
     with pytest.raises(TimeoutError, match="1 of 2"):
         next(it)
 
 
 def test_recurse_on_a_single_list_argument() -> None:
-    data = [_done(1), [_done(2), (_done(3), 4)], {"k": _done(5), "n": {"m": _done(6)}}]
+    data = [
+        concurrent_done(1),
+        [concurrent_done(2), (concurrent_done(3), 4)],
+        {"k": concurrent_done(5), "n": {"m": concurrent_done(6)}},
+    ]
     assert gather(data, recurse=True) == [1, [2, (3, 4)], {"k": 5, "n": {"m": 6}}]
 
 
 def test_recurse_on_a_single_dict_argument() -> None:
-    data = {"a": [_done(1), _done(2)], "b": {"c": _done(3)}, "d": 4}
+    data = {"a": [concurrent_done(1), concurrent_done(2)], "b": {"c": concurrent_done(3)}, "d": 4}
     assert gather(data, recurse=True) == {"a": [1, 2], "b": {"c": 3}, "d": 4}
 
 
 def test_recurse_with_varargs_and_sets() -> None:
     with pytest.raises(ValueError):
-        gather([_done(1)], {_done(2)}, recurse=True)
-    assert gather(_done(1), (_done(2),), recurse=True) == [1, (2,)]
-    assert gather({_done(7)}, recurse=True) == [7]
+        gather([concurrent_done(1)], {concurrent_done(2)}, recurse=True)
+    assert gather(concurrent_done(1), (concurrent_done(2),), recurse=True) == [1, (2,)]
+    assert gather({concurrent_done(7)}, recurse=True) == [7]
 
 
 def test_recurse_iter_keys_are_paths() -> None:
-    out = dict(gather({"a": [_done(1), _done(2)]}, recurse=True, iter=True))
+    out = dict(gather({"a": [concurrent_done(1), concurrent_done(2)]}, recurse=True, iter=True))
     assert out == {("a", 0): 1, ("a", 1): 2}
 
 
 def test_recurse_raises_failures_too() -> None:
     with pytest.raises(KeyError):
-        gather([[_done(exc=KeyError())]], recurse=True)
-    assert gather([[_done(exc=KeyError("z"))]], recurse=True, return_exceptions=True)[0][
+        gather([[concurrent_done(exc=KeyError())]], recurse=True)
+    assert gather([[concurrent_done(exc=KeyError("z"))]], recurse=True, return_exceptions=True)[0][
         0
     ].args == ("z",)
 
@@ -183,11 +180,11 @@ def test_other_iterables_are_collections_but_strings_are_not() -> None:
     from collections import OrderedDict, deque
     from types import MappingProxyType
 
-    fs = {"a": _done(1), "b": _done(2)}
+    fs = {"a": concurrent_done(1), "b": concurrent_done(2)}
     assert gather(fs.values()) == [1, 2]
-    assert gather(deque([_done(1), 2])) == [1, 2]
+    assert gather(deque([concurrent_done(1), 2])) == [1, 2]
     assert gather(MappingProxyType(fs)) == {"a": 1, "b": 2}
     assert gather(OrderedDict(fs)) == {"a": 1, "b": 2}
     assert gather(range(3)) == [0, 1, 2]
     assert gather("abc") == ["abc"] and gather(b"xy") == [b"xy"]
-    assert gather([deque([_done(5)]), "s"], recurse=True) == [[5], "s"]
+    assert gather([deque([concurrent_done(5)]), "s"], recurse=True) == [[5], "s"]

@@ -6,14 +6,13 @@ import io
 import subprocess
 import sys
 import threading
-from concurrent.futures import Future
 from typing import Any
 
 import pytest
 
 from concurry_futures import MissingPluginError, ProgressBar, gather, wait
 
-from .conftest import GATE_TIMEOUT, Maker
+from .conftest import GATE_TIMEOUT, Maker, concurrent_done
 
 
 def _out(buf: io.StringIO) -> str:
@@ -170,17 +169,11 @@ def test_progress_callable_sees_every_completion(make: Maker) -> None:
             j.future.result(timeout=GATE_TIMEOUT)
 
     threading.Thread(target=release_one_by_one).start()
-    gather([_done_future(), *[j.future for j in jobs]], progress=report, timeout=GATE_TIMEOUT)
+    gather([concurrent_done(0), *[j.future for j in jobs]], progress=report, timeout=GATE_TIMEOUT)
     counts = [c for c, _, _ in seen]
     assert counts == sorted(counts) and counts[-1] == 5
     assert counts[0] == 1  # the already-done one is reported first
     assert all(t == 5 for _, t, _ in seen) and all(e >= 0 for _, _, e in seen)
-
-
-def _done_future() -> Future[int]:
-    f: Future[int] = Future()
-    f.set_result(0)
-    return f
 
 
 def test_progress_bar_instance_and_failure_colour(make: Maker) -> None:

@@ -22,16 +22,7 @@ from concurry_futures import (
     wait,
 )
 
-from .conftest import GATE_TIMEOUT, Maker, PolledFuture
-
-
-def _done(value: Any = None, exc: BaseException | None = None) -> Future[Any]:
-    f: Future[Any] = Future()
-    if exc is not None:
-        f.set_exception(exc)
-    else:
-        f.set_result(value)
-    return f
+from .conftest import GATE_TIMEOUT, Maker, PolledFuture, concurrent_done
 
 
 def _results(futures: set[BaseFuture]) -> list[Any]:
@@ -50,21 +41,21 @@ def _results(futures: set[BaseFuture]) -> list[Any]:
     ids=["list", "tuple", "set", "dict", "iterator"],
 )
 def test_collections_of_done_futures(make_input: Callable[[list[Any]], Any]) -> None:
-    done, not_done = wait(make_input([_done(i) for i in range(5)]), timeout=5)
+    done, not_done = wait(make_input([concurrent_done(i) for i in range(5)]), timeout=5)
     assert _results(done) == [0, 1, 2, 3, 4] and not_done == set()
     assert all(isinstance(f, ConcurrentFuture) for f in done)
 
 
 def test_varargs_and_single_items() -> None:
-    done, _ = wait(_done(1), _done(2), 3)
+    done, _ = wait(concurrent_done(1), concurrent_done(2), 3)
     assert _results(done) == [1, 2, 3]
-    done, _ = wait(_done("x"))
+    done, _ = wait(concurrent_done("x"))
     assert _results(done) == ["x"]
 
 
 def test_extra_futures_after_a_collection_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="either one collection or several futures"):
-        wait([_done(1)], _done(2))
+        wait([concurrent_done(1)], concurrent_done(2))
 
 
 def test_plain_values_count_as_done() -> None:
@@ -78,7 +69,11 @@ def test_empty_input_returns_at_once() -> None:
 
 
 def test_recurse_walks_nested_collections() -> None:
-    nested = [_done(1), (_done(2), {"a": _done(3), "b": [_done(4)]}), {_done(5)}]
+    nested = [
+        concurrent_done(1),
+        (concurrent_done(2), {"a": concurrent_done(3), "b": [concurrent_done(4)]}),
+        {concurrent_done(5)},
+    ]
     done, _ = wait(nested, recurse=True, timeout=5)
     assert _results(done) == [1, 2, 3, 4, 5]
     flat_done, _ = wait(nested, timeout=5)
@@ -87,7 +82,7 @@ def test_recurse_walks_nested_collections() -> None:
 
 def test_mixed_kinds_completed_by_threads(make: Maker, loop: Any) -> None:
     jobs = [make(i) for i in range(4)]
-    items: list[Any] = [j.future for j in jobs] + [_done(10), SyncFuture(11), 12]
+    items: list[Any] = [j.future for j in jobs] + [concurrent_done(10), SyncFuture(11), 12]
     if make.kind == "concurrent":
         items += [j.raw for j in jobs]  # raw concurrent futures too
     threading.Timer(0.05, lambda: [j.release() for j in jobs]).start()
@@ -125,7 +120,7 @@ def test_first_exception_without_failures_returns_when_all_are_done(make: Maker)
 
 def test_first_exception_with_an_already_failed_future() -> None:
     pending: Future[int] = Future()
-    done, not_done = wait([pending, _done(exc=KeyError())], return_when=FIRST_EXCEPTION)
+    done, not_done = wait([pending, concurrent_done(exc=KeyError())], return_when=FIRST_EXCEPTION)
     assert len(done) == 1 and len(not_done) == 1
 
 
@@ -140,10 +135,10 @@ def test_first_exception_ignores_cancellation() -> None:
 def test_all_completed_is_the_default_and_accepts_aliases(make: Maker) -> None:
     job = make(1)
     with pytest.raises(TimeoutError):
-        wait([job.future, _done(2)], timeout=0.05)
+        wait([job.future, concurrent_done(2)], timeout=0.05)
     job.release()
     for alias in (ALL_COMPLETED, "all", "all_completed", ReturnWhen.ALL_COMPLETED):
-        done, _ = wait([job.future, _done(2)], return_when=alias, timeout=GATE_TIMEOUT)
+        done, _ = wait([job.future, concurrent_done(2)], return_when=alias, timeout=GATE_TIMEOUT)
         assert len(done) == 2
 
 
@@ -155,7 +150,7 @@ def test_unknown_return_when_lists_the_choices() -> None:
 def test_timeout_message_counts_the_completed(make: Maker) -> None:
     pending = make(0)
     with pytest.raises(TimeoutError, match=r"2 of 3 futures completed"):
-        wait([_done(1), 2, pending.future], timeout=0.1)
+        wait([concurrent_done(1), 2, pending.future], timeout=0.1)
 
 
 @pytest.mark.parametrize("bad", [-1, "soon", True])
@@ -214,7 +209,7 @@ def test_kinds_without_callbacks_are_polled(polling: str) -> None:
     ev = threading.Event()
     fut = PolledFuture(ev, "p")
     setter = fut.set_once_polled(times=2, window=0.1)  # ~0.1 s of polling, >= 2 checks
-    done, _ = wait([fut, _done(1)], polling=polling, timeout=GATE_TIMEOUT)
+    done, _ = wait([fut, concurrent_done(1)], polling=polling, timeout=GATE_TIMEOUT)
     setter.join(GATE_TIMEOUT)
     assert {f.result() for f in done} == {"p", 1}
     assert 2 < fut.checks < 2000  # polled until done, never spun
