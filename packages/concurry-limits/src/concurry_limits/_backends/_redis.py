@@ -216,10 +216,16 @@ class RedisStore(Store):
     def try_take(self, entries: Entries) -> float:
         return self._try(entries)[0]
 
-    def _delay(self, r: float, now: float, tries: int) -> float:
+    def _delay(self, r: float, now: float, deadline: float | None, tries: int) -> float | None:
+        """How long to wait before the next attempt; ``None`` once the deadline has passed."""
+        local = time.monotonic()
+        if deadline is not None and local >= deadline:
+            return None
         if r == _INF:
-            return min(_MAX_WAIT, 0.005 * 2 ** min(tries, 5))
-        return min(_MAX_WAIT, max(r - now, 0.0))
+            delay = min(_MAX_WAIT, 0.005 * 2 ** min(tries, 5))
+        else:
+            delay = min(_MAX_WAIT, max(r - now, 0.0))
+        return delay if deadline is None else min(delay, deadline - local)
 
     def take(self, entries: Entries, deadline: float | None) -> bool:
         tries = 0
@@ -227,12 +233,9 @@ class RedisStore(Store):
             r, now = self._try(entries)
             if not r:
                 return True
-            local = time.monotonic()
-            if deadline is not None and local >= deadline:
+            delay = self._delay(r, now, deadline, tries)
+            if delay is None:
                 return False
-            delay = self._delay(r, now, tries)
-            if deadline is not None:
-                delay = min(delay, deadline - local)
             tries += 1
             time.sleep(delay)
 
@@ -251,12 +254,9 @@ class RedisStore(Store):
                 raise
             if not r:
                 return True
-            local = time.monotonic()
-            if deadline is not None and local >= deadline:
+            delay = self._delay(r, now, deadline, tries)
+            if delay is None:
                 return False
-            delay = self._delay(r, now, tries)
-            if deadline is not None:
-                delay = min(delay, deadline - local)
             tries += 1
             await asyncio.sleep(delay)
 
