@@ -117,3 +117,12 @@ def acquire_once(ls: LimitSet, out: Any) -> None:
         out.put("ok")
     except Exception as exc:  # report any failure to the parent
         out.put(f"{type(exc).__name__}: {exc}")
+
+
+def hold_state_lock(ls: LimitSet, held: Any, release: Any) -> None:
+    """Take the shared state's lock (as a stopped process would keep it) until ``release``."""
+    lock = ls._store._lock  # type: ignore[attr-defined]
+    lock.acquire()
+    held.set()
+    release.wait(30)
+    lock.release()

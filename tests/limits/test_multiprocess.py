@@ -195,3 +195,27 @@ async def test_async_acquire_on_the_shared_backend() -> None:
     assert 0.2 < time.monotonic() - start < 3.0
     assert ls.get_stats()["r"]["held"] == 0
     ls.close()
+
+
+def test_a_stuck_lock_holder_is_an_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurry_limits._backends import _multiprocess
+
+    monkeypatch.setattr(_multiprocess, "_LOCK_BOUND", 0.3)
+    ctx = mp.get_context("fork")
+    ls = shared(ResourceLimit("r", 1))
+    held, release = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=helpers.hold_state_lock, args=(ls, held, release))
+    with helpers.running(p):
+        try:
+            assert held.wait(60)
+            start = time.monotonic()
+            with pytest.raises(LimitBackendError, match=r"released within 0\.3 s"):
+                ls.acquire(timeout=10)
+            assert time.monotonic() - start < 5
+        finally:
+            release.set()
+        p.join(30)
+        assert p.exitcode == 0
+    with ls.acquire(timeout=5):  # usable again once the holder lets go
+        pass
+    ls.close()

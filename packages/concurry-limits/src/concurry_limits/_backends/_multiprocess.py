@@ -32,7 +32,7 @@ import os
 import threading
 import weakref
 from array import array
-from time import monotonic
+from time import monotonic, sleep
 
 from concurry_limits._algorithms import initial_state
 from concurry_limits._backends._base import Backend, Entries
@@ -69,6 +69,34 @@ def _unlink(path: str, owner: int) -> None:
             pass
 
 
+# A holder keeps the file lock for microseconds; one holding it this long is stopped
+# (SIGSTOP, a debugger), and waiting on it must end in an error rather than a hang.
+_LOCK_BOUND = 60.0
+
+
+def _flock(fd: int) -> None:
+    """Take the exclusive file lock, giving up after ``_LOCK_BOUND`` seconds."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    deadline = monotonic() + _LOCK_BOUND
+    pause = 0.00005
+    while True:
+        sleep(pause)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if monotonic() >= deadline:
+                raise LimitBackendError(
+                    f"the shared limit lock must be released within {_LOCK_BOUND:g} s, "
+                    "got it held longer; is the process holding it stopped?"
+                ) from None
+            pause = min(pause * 2, 0.002)
+
+
 class _ProcessLock:
     """A thread lock of this process, then an exclusive ``flock`` of the shared file."""
 
@@ -82,7 +110,7 @@ class _ProcessLock:
         if not self._local.acquire(blocking, timeout):
             return False
         try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            _flock(self._fd)
         except BaseException:
             self._local.release()
             raise
@@ -159,7 +187,7 @@ class SharedStore(InProcessStore):
 
     def compile(self, entries: Entries) -> Callable[[], float]:
         store = self
-        flock, ex, un = fcntl.flock, fcntl.LOCK_EX, fcntl.LOCK_UN
+        flock, un = fcntl.flock, fcntl.LOCK_UN
         attempt = self._attempt
         if len(entries) == 1:
             ((i, n),) = entries
@@ -176,7 +204,7 @@ class SharedStore(InProcessStore):
             local = lock._local
             local.acquire()
             try:
-                flock(lock._fd, ex)
+                _flock(lock._fd)
                 try:
                     return attempt(entries, monotonic())
                 finally:
