@@ -5,7 +5,8 @@ RAM-backed tmpfs; the temp directory elsewhere), mapped with ``mmap`` by every
 process that uses the set; the algorithms run directly on that memory. Mutual
 exclusion is a ``flock`` on the same file plus a thread lock per process, so a
 process that dies while holding it cannot wedge the others (the kernel drops
-its lock). Nothing goes through a server process: an acquire is two system
+its lock), and one stopped while holding it for over a minute makes the others
+raise :class:`LimitBackendError` instead of hanging. Nothing goes through a server process: an acquire is two system
 calls plus the algorithm.
 
 Sharing: pickling the LimitSet (into a ``fork``, ``spawn`` or ``forkserver``
