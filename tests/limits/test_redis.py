@@ -32,16 +32,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _reason() -> str | None:
+    """Skip only when `make redis` recorded that a server cannot be had here.
+
+    Otherwise an unreachable server (or a missing client) fails the tests loudly
+    rather than hiding them.
+    """
+    marker = ROOT / ".redis" / "unavailable"
     try:
         import redis
-    except ImportError:
-        return "the redis client is not installed"
-    try:
+
         redis.Redis.from_url(URL, socket_connect_timeout=1).ping()
-    except Exception as exc:
-        marker = ROOT / ".redis" / "unavailable"
-        why = marker.read_text().strip() if marker.exists() else str(exc)
-        return f"redis unreachable at {URL}: {why}"
+    except Exception:
+        if marker.exists():
+            return f"redis unavailable at {URL}: {marker.read_text().strip()}"
     return None
 
 
