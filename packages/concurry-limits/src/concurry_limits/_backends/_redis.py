@@ -245,12 +245,11 @@ class RedisStore(Store):
         loop = asyncio.get_running_loop()
         tries = 0
         while True:
-            attempt = loop.run_in_executor(None, self._try, entries)
+            flight = _Flight(self, entries)
             try:
-                r, now = await asyncio.shield(attempt)
+                r, now = await asyncio.shield(loop.run_in_executor(None, flight.run))
             except asyncio.CancelledError:
-                # the attempt may still be granted in its thread: give that back
-                attempt.add_done_callback(lambda f: self._abandon(f, entries))
+                flight.abandon()  # a grant made in flight, now or later, is given back
                 raise
             if not r:
                 return True
@@ -259,10 +258,6 @@ class RedisStore(Store):
                 return False
             tries += 1
             await asyncio.sleep(delay)
-
-    def _abandon(self, fut: Any, entries: Entries) -> None:
-        if not fut.cancelled() and fut.exception() is None and not fut.result()[0]:
-            threading.Thread(target=self.give_back, args=(entries,), daemon=True).start()
 
     async def async_give_back(self, items: Entries) -> None:
         import asyncio
@@ -339,3 +334,38 @@ class RedisBackend(Backend):
 
     def __repr__(self) -> str:
         return f"RedisBackend(url={self.url!r}, prefix={self.prefix!r})"
+
+
+class _Flight:
+    """One attempt run off the event loop, which its awaiter may abandon.
+
+    Whichever comes second, the attempt's end or the abandonment, gives a grant
+    back; a lock decides the order, so no grant is lost whatever the timing.
+    """
+
+    __slots__ = ("_abandoned", "_entries", "_granted", "_lock", "_store")
+
+    def __init__(self, store: Any, entries: Entries) -> None:
+        self._store = store
+        self._entries = entries
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self._granted = False
+
+    def run(self) -> tuple[float, float]:
+        result = self._store._try(self._entries)
+        with self._lock:
+            self._granted = not result[0]
+            give_back = self._granted and self._abandoned
+        if give_back:
+            self._store.give_back(self._entries)
+        return result
+
+    def abandon(self) -> None:
+        with self._lock:
+            self._abandoned = True
+            give_back = self._granted
+        if give_back:
+            threading.Thread(
+                target=self._store.give_back, args=(self._entries,), daemon=True
+            ).start()
