@@ -34,22 +34,6 @@ def test_decorated_function_pickles_by_reference() -> None:
     assert back is per_thread_flaky
 
 
-def test_decorated_closure_cloudpickles() -> None:
-    cloudpickle = pytest.importorskip("cloudpickle")
-    calls = []
-
-    @retry(num_retries=2, retry_wait=0)
-    def local(x: int) -> int:
-        calls.append(x)
-        if len(calls) < 2:
-            raise OSError
-        return x * 3
-
-    clone = cloudpickle.loads(cloudpickle.dumps(local))
-    assert clone(2) == 6
-    assert clone.retry_config == local.retry_config  # type: ignore[attr-defined]
-
-
 class _IndexLike:
     """Stands in for numpy integers: not an ``int``, but has ``__index__``."""
 
