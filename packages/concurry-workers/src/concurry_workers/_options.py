@@ -97,19 +97,7 @@ class WorkerSpec:
         backend_options: Mode-specific options (``mp_context``, Ray actor options).
     """
 
-    __slots__ = _SPEC_FIELDS = (
-        "mode",
-        "blocking",
-        "max_workers",
-        "load_balancing",
-        "on_demand",
-        "max_queued_tasks",
-        "unwrap_futures",
-        "stop_timeout",
-        "limits",
-        "retry",
-        "backend_options",
-    )
+    __slots__ = _SPEC_FIELDS = (*_PLAIN, "limits", "retry", "backend_options")
 
     def __init__(
         self,
