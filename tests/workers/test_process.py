@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -313,3 +315,21 @@ def test_unpicklable_init_argument_fails_init_and_leaves_no_process(no_leaks):
 
     with pytest.raises(SerializationError, match="init arguments could not be pickled"):
         TakesArg.options(mode="process").init(threading.Lock())
+
+
+def test_script_without_main_guard_gets_a_clear_start_up_error(tmp_path):
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "from concurry_workers import Worker\n"
+        "class W(Worker):\n"
+        "    def f(self):\n"
+        "        return 1\n"
+        "w = W.options(mode='process', mp_context='spawn').init()\n"
+        "print(w.f().result(timeout=30))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert proc.returncode != 0
+    assert "WorkerDiedError" in proc.stderr
+    assert "if __name__ == '__main__':" in proc.stderr

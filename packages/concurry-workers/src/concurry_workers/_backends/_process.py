@@ -12,6 +12,7 @@ import atexit
 import itertools
 import os
 import signal
+import sys
 import threading
 import weakref
 from concurrent.futures import Future
@@ -104,8 +105,16 @@ class ProcessBackend(Backend):
         parent_conn.close()
         if message is not None and message[:1] == wire.INIT_ERROR:
             raise wire.unpack_exception(cloudpickle.loads(message[1:]))
+        hint = ""
+        if ctx.get_start_method() != "fork" and getattr(sys.modules["__main__"], "__file__", None):
+            # spawn/forkserver children import the main script first: without a
+            # __main__ guard it starts workers again from inside the child
+            hint = (
+                "; if the main script starts workers at its top level, put that code "
+                "under `if __name__ == '__main__':`"
+            )
         raise WorkerDiedError(
-            f"worker process exited during start-up with {_describe_exit(proc.exitcode)}",
+            f"worker process exited during start-up with {_describe_exit(proc.exitcode)}{hint}",
             proc.exitcode,
         )
 
