@@ -132,3 +132,8 @@ def test_reference_example_runs_through_the_umbrella() -> None:
 
     with DataProcessor.options(mode="thread").init(3) as w:
         assert w.process(10).result(timeout=30) == 30
+
+
+def test_a_resolved_name_is_cached_in_the_module() -> None:
+    value = concurry.gather
+    assert concurry.__dict__["gather"] is value

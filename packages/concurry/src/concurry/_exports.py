@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -94,7 +95,10 @@ def lazy_module(
     def __getattr__(name: str) -> Any:
         if name not in public:
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
-        return resolve(name)
+        value = resolve(name)
+        # cache in the module, so the next access is a plain attribute lookup
+        setattr(sys.modules[module_name], name, value)
+        return value
 
     def __dir__() -> list[str]:
         return sorted(public)
