@@ -4,6 +4,11 @@ A message is one kind byte followed by a body. Calls and results travel in
 batches: every item is pickled separately into one stream (one pickler per
 batch, memo cleared between items) and the body records where each item ends,
 so one item that cannot be pickled or unpickled fails alone.
+
+Everything sent is pickled with ``_pickling.Pickler`` (cloudpickle that ships
+``validate_call``-decorated functions defined in ``__main__`` or in a function
+so that the child can rebuild them); everything received is read with plain
+``pickle``.
 """
 
 from __future__ import annotations
@@ -14,9 +19,8 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
-import cloudpickle
-
 from .._errors import RemoteTraceback, SerializationError
+from ._pickling import Pickler, dumps, dumps_runtime
 
 __all__ = [
     "CALLS",
@@ -26,6 +30,8 @@ __all__ = [
     "RESULTS",
     "STOP",
     "decode_batch",
+    "dumps",
+    "dumps_runtime",
     "encode_batch",
     "pack_exception",
     "unpack_exception",
@@ -47,7 +53,7 @@ def encode_batch(
     value could not be pickled (left out of the message).
     """
     buf = io.BytesIO()
-    pickler = cloudpickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler = Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
     tags: list[Any] = []
     ends: list[int] = []
     failed: list[tuple[Any, BaseException]] = []
@@ -90,7 +96,7 @@ def pack_exception(exc: BaseException) -> tuple[BaseException, str]:
     """
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     try:
-        pickle.loads(cloudpickle.dumps(exc))
+        pickle.loads(dumps(exc))
     except BaseException as err:
         exc = SerializationError(
             f"{type(exc).__module__}.{type(exc).__qualname__}: {exc} "

@@ -1,0 +1,213 @@
+"""Pickling for what crosses to a worker process: cloudpickle plus validated functions.
+
+A class defined in ``__main__`` (a script or a notebook) or inside a function
+cannot be imported by the child, so cloudpickle ships it by value, methods
+included. A method decorated with ``pydantic.validate_call`` (or
+``morphic.validate``, which is ``validate_call`` with a preset config) is a
+pydantic closure around a ``ValidateCallWrapper`` whose state holds pydantic
+internals: a ``ConfigWrapper`` (``__slots__`` plus a ``__getattr__`` that reads
+a slot, so unpickling it recurses until ``RecursionError``), the namespace the
+annotations were resolved in, and compiled validators.
+
+``Pickler`` therefore ships such a function as its raw function, the
+decorator's configuration and the objects its string annotations name, and the
+receiving side decorates the raw function again. A validated function that the
+child can import (defined at the top level of an importable module) still
+travels by reference, exactly as with plain cloudpickle.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import pickle
+import sys
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import cloudpickle
+
+__all__ = ["Pickler", "dumps", "dumps_runtime", "rebuild_validated"]
+
+#: Attributes ``functools.wraps`` and pydantic set on the wrapper; rebuilt, not shipped.
+_WRAPPER_ATTRS = frozenset({"__wrapped__", "raw_function"})
+_MISSING = object()
+
+
+class Pickler(cloudpickle.Pickler):
+    """A cloudpickle ``Pickler`` that re-creates ``validate_call`` wrappers on load."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        """Reduce a by-value validated function to ``rebuild_validated``; else defer."""
+        if type(obj) is types.FunctionType and "raw_function" in obj.__dict__:
+            reduced = _reduce_validated(obj)
+            if reduced is not None:
+                return reduced
+        return super().reducer_override(obj)
+
+
+def dumps(obj: Any, protocol: int | None = None) -> bytes:
+    """Pickle ``obj`` like ``cloudpickle.dumps``, shipping validated functions rebuildable.
+
+    Args:
+        obj: Anything cloudpickle can pickle.
+        protocol: Pickle protocol; the highest one by default.
+
+    Returns:
+        Bytes that plain ``pickle.loads`` (or ``cloudpickle.loads``) reads back.
+    """
+    buf = io.BytesIO()
+    Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL if protocol is None else protocol).dump(obj)
+    return buf.getvalue()
+
+
+def dumps_runtime(runtime: Any) -> bytes:
+    """Pickle a ``WorkerRuntime`` for a worker process (read back with ``cloudpickle.loads``)."""
+    return dumps(runtime)
+
+
+def rebuild_validated(
+    raw: Any,
+    config: Mapping[str, Any] | None,
+    validate_return: bool,
+    namespace: dict[str, Any],
+    attrs: dict[str, Any],
+) -> Callable[..., Any]:
+    """Apply ``pydantic.validate_call`` to ``raw`` again (the receiving side of ``Pickler``).
+
+    Args:
+        raw: The undecorated function.
+        config: The decorator's ``config`` (None when it had none).
+        validate_return: The decorator's ``validate_return``.
+        namespace: Objects the string annotations of ``raw`` name, for resolving them
+            where the defining scope (a function's locals, a notebook) is not at hand.
+        attrs: Attributes the original wrapper carried besides those ``functools.wraps``
+            copies from ``raw`` (set by other decorators or by the user).
+
+    Returns:
+        A validating function equivalent to the one that was pickled.
+    """
+    # pydantic's public decorator takes the annotation namespace from its caller's
+    # frame; its own wrapper class takes it as an argument, so use that directly.
+    from pydantic import ConfigDict
+    from pydantic._internal._validate_call import ValidateCallWrapper, update_wrapper_attributes
+
+    config_dict = typing.cast(ConfigDict, dict(config)) if config else None
+    wrapper = ValidateCallWrapper(raw, config_dict, validate_return, namespace)
+    fn = update_wrapper_attributes(raw, wrapper.__call__)
+    fn.__dict__.update(attrs)
+    return fn  # type: ignore[no-any-return]
+
+
+def _reduce_validated(fn: types.FunctionType) -> tuple[Any, ...] | None:
+    if _importable(fn):
+        return None
+    inner = _validate_call_wrapper(fn)
+    if inner is None:
+        return None  # not pydantic's wrapper after all: let cloudpickle try
+    raw = fn.__dict__["raw_function"]
+    config_wrapper = getattr(inner, "config_wrapper", None)
+    config = getattr(config_wrapper, "config_dict", None)
+    attrs = {
+        key: value
+        for key, value in fn.__dict__.items()
+        if key not in _WRAPPER_ATTRS
+        and getattr(raw, "__dict__", {}).get(key, _MISSING) is not value
+    }
+    args = (
+        raw,
+        config,
+        bool(getattr(inner, "validate_return", False)),
+        _namespace(raw, inner),
+        attrs,
+    )
+    return rebuild_validated, args
+
+
+def _importable(fn: types.FunctionType) -> bool:
+    """True when the child can import ``fn`` by name, so cloudpickle ships a reference."""
+    module_name = getattr(fn, "__module__", None)
+    if not module_name or module_name == "__main__":
+        return False
+    module = sys.modules.get(module_name)
+    if module is None or module_name in cloudpickle.list_registry_pickle_by_value():
+        return False
+    obj: Any = module
+    for part in fn.__qualname__.split("."):
+        obj = getattr(obj, part, _MISSING)
+        if obj is _MISSING:
+            return False
+    return obj is fn
+
+
+def _validate_call_wrapper(fn: types.FunctionType) -> Any:
+    """The ``ValidateCallWrapper`` a pydantic-made wrapper function closes over, or None."""
+    for cell in fn.__closure__ or ():
+        try:
+            content = cell.cell_contents
+        except ValueError:
+            continue  # an empty cell
+        inner = getattr(content, "__self__", None)
+        if type(inner).__name__ == "ValidateCallWrapper" and type(inner).__module__.startswith(
+            "pydantic."
+        ):
+            return inner
+    return None
+
+
+def _namespace(raw: Any, inner: Any) -> dict[str, Any]:
+    """The objects the string annotations of ``raw`` name, looked up where pydantic did."""
+    names = set(_annotation_names(getattr(_unwrap_callable(raw), "__annotations__", None) or {}))
+    if not names:
+        return {}
+    scopes: list[Mapping[str, Any]] = []
+    ns_tuple = getattr(getattr(inner, "ns_resolver", None), "types_namespace", None)
+    if ns_tuple is not None:
+        scopes.extend(scope for scope in ns_tuple if scope is not None)
+    func_globals = getattr(_unwrap_callable(raw), "__globals__", None)
+    if func_globals is not None:
+        scopes.append(func_globals)
+    found: dict[str, Any] = {}
+    for name in sorted(names):
+        for scope in scopes:
+            try:
+                found[name] = scope[name]
+            except KeyError:
+                continue
+            break
+    return found
+
+
+def _unwrap_callable(raw: Any) -> Any:
+    """The plain function inside a partial, staticmethod or classmethod."""
+    while True:
+        inner = getattr(raw, "func", None) or getattr(raw, "__func__", None)
+        if inner is None:
+            return raw
+        raw = inner
+
+
+def _annotation_names(annotations: Mapping[str, Any]) -> Iterator[str]:
+    for annotation in annotations.values():
+        yield from _names_in(annotation)
+
+
+def _names_in(annotation: Any) -> Iterator[str]:
+    """Top-level names in string annotations, including strings nested in ``list['X']``."""
+    if isinstance(annotation, typing.ForwardRef):
+        annotation = annotation.__forward_arg__
+    if isinstance(annotation, str):
+        try:
+            tree = ast.parse(annotation, mode="eval")
+        except SyntaxError:
+            return
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                yield node.id
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                yield from _names_in(node.value)
+        return
+    for arg in typing.get_args(annotation):
+        yield from _names_in(arg)
