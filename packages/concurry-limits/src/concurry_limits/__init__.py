@@ -7,7 +7,8 @@ machines (Redis). Standard library only; ``concurry-limits[redis]`` for Redis.
 from __future__ import annotations
 
 from concurry_limits._acquisition import Acquisition, LimitSetAcquisition
-from concurry_limits._backends._base import Backend, Store, register_backend
+from concurry_limits._backends._base import Backend, Store
+from concurry_limits._backends._registry import register_backend
 from concurry_limits._config import LimitDefaults, limit_defaults
 from concurry_limits._enums import RateLimitAlgorithm, RateWindow
 from concurry_limits._errors import (
@@ -16,6 +17,7 @@ from concurry_limits._errors import (
     LimitTimeoutError,
     LimitUsageError,
     LimitValidationError,
+    PluginNotFoundError,
 )
 from concurry_limits._limit_pool import LimitPool
 from concurry_limits._limit_set import AsyncAcquire, LimitSet
@@ -41,6 +43,7 @@ __all__ = [
     "LimitUsageError",
     "LimitValidationError",
     "MultiprocessBackend",
+    "PluginNotFoundError",
     "RateLimit",
     "RateLimitAlgorithm",
     "RateWindow",

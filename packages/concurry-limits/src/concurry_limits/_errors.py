@@ -8,6 +8,11 @@ caller would naturally catch::
     +-- LimitUsageError (RuntimeError)          an acquisition was misused (e.g. not updated)
     +-- LimitTimeoutError (TimeoutError)        acquire(timeout=...) ran out of time
     +-- LimitBackendError (RuntimeError)        a shared backend is gone or unreachable
+
+    PluginNotFoundError (LookupError)           an optional plugin is not installed
+
+:class:`PluginNotFoundError` is not a :class:`LimitError`: :mod:`concurry_limits.plugins`
+serves every concurry package, and each caller turns it into its own error.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ __all__ = [
     "LimitTimeoutError",
     "LimitUsageError",
     "LimitValidationError",
+    "PluginNotFoundError",
 ]
 
 
@@ -39,3 +45,24 @@ class LimitTimeoutError(LimitError, TimeoutError):
 
 class LimitBackendError(LimitError, RuntimeError):
     """A shared backend cannot be reached or its shared state no longer exists."""
+
+
+class PluginNotFoundError(LookupError):
+    """No entry point ``name`` is installed in the entry point group ``group``.
+
+    Attributes:
+        group: The entry point group searched (e.g. ``"concurry.limit_backends"``).
+        name: The entry point name looked for (e.g. ``"ray"``).
+        install_hint: What installs it (e.g. ``"pip install concurry[ray]"``).
+    """
+
+    def __init__(self, group: str, name: str, install_hint: str) -> None:
+        super().__init__(
+            f"no plugin {name!r} is installed in entry point group {group!r}; to install it: {install_hint}"
+        )
+        self.group = group
+        self.name = name
+        self.install_hint = install_hint
+
+    def __reduce__(self) -> tuple[type[PluginNotFoundError], tuple[str, str, str]]:
+        return (type(self), (self.group, self.name, self.install_hint))

@@ -10,7 +10,8 @@ from concurry_limits._acquisition import (
     FailedAcquisition,
     LimitSetAcquisition,
 )
-from concurry_limits._backends._base import Backend, Store, resolve_backend
+from concurry_limits._backends._base import Backend, Store
+from concurry_limits._backends._registry import resolve_backend
 from concurry_limits._errors import LimitTimeoutError, LimitValidationError
 from concurry_limits._limits import Limit, RateLimit
 from concurry_limits._plan import Plan, build_plan

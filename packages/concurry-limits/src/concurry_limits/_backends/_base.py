@@ -1,21 +1,21 @@
-"""The one small interface every limit backend implements, and the backend registry.
+"""The one small interface every limit backend implements.
 
 A :class:`Backend` is a picklable description of *where* limit state lives; its
 :meth:`Backend.create_store` makes a :class:`Store` holding the state of one
 LimitSet's limits. Stores speak in *entries*: tuples ``(index, amount)`` naming a
 limit by its position in the set. The algorithms themselves live in
 ``concurry_limits._algorithms`` and are shared by every backend through
-:func:`attempt`.
+:func:`attempt`. Backends are found by name in ``_registry``, which imports them;
+this module imports none of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from concurry_limits._errors import LimitValidationError
 from concurry_limits._limits import Limit
 
-__all__ = ["Backend", "Store", "attempt", "register_backend", "resolve_backend"]
+__all__ = ["Backend", "Entries", "Store", "attempt"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -97,7 +97,8 @@ class Backend:
 
     Built in: :class:`InProcessBackend` (``"inprocess"``, the default),
     :class:`MultiprocessBackend` (``"multiprocess"``) and :class:`RedisBackend`
-    (``"redis"``). Other packages add theirs with :func:`register_backend`.
+    (``"redis"``). Other packages add theirs with :func:`register_backend` or
+    an entry point in the group ``concurry.limit_backends``.
     """
 
     name = "base"
@@ -108,62 +109,3 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-
-
-def _norm(text: str) -> str:
-    return text.lower().replace("_", "").replace("-", "").replace(" ", "")
-
-
-_REGISTRY: dict[str, Callable[[], Backend]] = {}
-
-
-def register_backend(name: str, factory: Callable[[], Backend], *aliases: str) -> None:
-    """Make ``LimitSet(backend=name)`` (and ``mode=name``) build ``factory()``.
-
-    Args:
-        name: The backend's name (matched case-insensitively, ignoring ``_ - ``).
-        factory: Called with no argument to build the backend.
-        *aliases: More names for the same backend.
-    """
-    for n in (name, *aliases):
-        _REGISTRY[_norm(n)] = factory
-
-
-def _inprocess() -> Backend:
-    from concurry_limits._backends._inprocess import InProcessBackend
-
-    return InProcessBackend()
-
-
-def _multiprocess() -> Backend:
-    from concurry_limits._backends._multiprocess import MultiprocessBackend
-
-    return MultiprocessBackend()
-
-
-def _redis() -> Backend:
-    from concurry_limits._backends._redis import RedisBackend
-
-    return RedisBackend()
-
-
-register_backend("inprocess", _inprocess, "in_process", "local", "memory", "thread", "threads")
-register_backend("multiprocess", _multiprocess, "process", "processes", "shared_memory", "shm")
-register_backend("redis", _redis)
-
-
-def resolve_backend(value: Backend | str) -> Backend:
-    """A backend from an instance or a registered name."""
-    if isinstance(value, Backend):
-        return value
-    if isinstance(value, str):
-        factory = _REGISTRY.get(_norm(value))
-        if factory is None:
-            if _norm(value) == "ray":
-                raise LimitValidationError(
-                    "backend 'ray' is not registered; install and import concurry-ray"
-                )
-            choices = ", ".join(sorted(_REGISTRY))
-            raise LimitValidationError(f"unknown backend {value!r}; valid choices: {choices}")
-        return factory()
-    raise LimitValidationError(f"backend must be a Backend or a name, got {value!r}")
