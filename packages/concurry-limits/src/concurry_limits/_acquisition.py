@@ -46,10 +46,10 @@ class LimitSetAcquisition:
 
     Use it as a context manager (``with`` or ``async with``): leaving the block
     releases resources and refunds unused TokenBucket/GCRA tokens. Rate limits
-    that were taken (and a CallLimit requested explicitly) must get their usage
-    with :meth:`update` first, otherwise release raises ``RuntimeError`` naming
-    the keys, after everything has been released, and never while another
-    exception is already propagating out of the block.
+    that were requested (and a CallLimit requested with more than 1) must get
+    their usage with :meth:`update` first, otherwise release raises
+    ``RuntimeError`` naming the keys, after everything has been released, and
+    never while another exception is already propagating out of the block.
 
     Attributes:
         successful: False only for a failed :meth:`LimitSet.try_acquire`.
@@ -206,7 +206,7 @@ class LimitSetAcquisition:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if self._plan.simple:
+        if self._plan.simple and self._usage is None:
             self._released = True  # nothing to give back, nothing to check
             return
         if exc_type is None:
@@ -222,7 +222,7 @@ class LimitSetAcquisition:
 
     async def _async_exit(self, exc_type: Any) -> None:
         store = self._set._store
-        if self._released or self._plan.simple or not store.network:
+        if self._released or (self._plan.simple and self._usage is None) or not store.network:
             self.__exit__(exc_type, None, None)
             return
         # as __exit__, with the network round trip off the event loop

@@ -159,8 +159,10 @@ class CallLimit(RateLimit):
     """At most ``capacity`` calls per ``window``: a :class:`RateLimit` on key ``"call_count"``.
 
     Every acquisition of a :class:`LimitSet` takes 1 of it automatically and no
-    ``update()`` is needed; requesting more explicitly (``{"call_count": 3}``)
-    makes the usage reportable (and then required) like any rate limit.
+    ``update()`` is needed. Naming it with 1 (``{"call_count": 1}``) still needs
+    none, but a usage of 0 may be reported (refunded by TokenBucket and GCRA);
+    requesting more (``{"call_count": 3}``) makes the usage required, like any
+    rate limit's.
 
     Args:
         window: Seconds (> 0), a :class:`RateWindow` or an alias string.

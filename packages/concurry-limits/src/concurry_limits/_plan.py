@@ -40,7 +40,7 @@ class Plan:
         self.amounts: dict[str, float] = {}
         self.implicit: frozenset[str] = frozenset()
         self.updatable: dict[str, float] = {}  # explicit rate keys -> amount
-        self.simple = True  # nothing to do on release
+        self.simple = True  # nothing to do on release unless a usage was reported
         self.try_take: Any = None  # set by the LimitSet: store.compile(entries)
 
 
@@ -72,6 +72,8 @@ def build_plan(bounded: tuple[Limit, ...], requested: Mapping[str, Any] | None) 
 
     CallLimits and ResourceLimits not named are taken with 1; a RateLimit not
     named is not taken; unknown keys are the caller's business (warned once).
+    A named RateLimit must be updated before release, except a CallLimit named
+    with 1 (one call, the default): its usage may be reported, but need not be.
     """
     req = requested or {}
     entries = []
@@ -80,6 +82,7 @@ def build_plan(bounded: tuple[Limit, ...], requested: Mapping[str, Any] | None) 
     needs_update = []
     amounts: dict[str, float] = {}
     implicit = []
+    optional = []
     for i, limit in enumerate(bounded):
         key = limit.key
         if key in req:
@@ -100,7 +103,10 @@ def build_plan(bounded: tuple[Limit, ...], requested: Mapping[str, Any] | None) 
         if not explicit:
             implicit.append(key)
             continue
-        needs_update.append(key)
+        if isinstance(limit, CallLimit) and n == 1:
+            optional.append(key)  # one call, as if not named; a usage of 0 may refund it
+        else:
+            needs_update.append(key)
         if algorithm_of(limit).REFUNDS:
             refundable.append((i, key, n))
     plan = Plan()
@@ -111,6 +117,6 @@ def build_plan(bounded: tuple[Limit, ...], requested: Mapping[str, Any] | None) 
     plan.needs_update = tuple(needs_update)
     plan.amounts = amounts
     plan.implicit = frozenset(implicit)
-    plan.updatable = {k: amounts[k] for k in needs_update}
+    plan.updatable = {k: amounts[k] for k in (*needs_update, *optional)}
     plan.simple = not (resources or needs_update)
     return plan
