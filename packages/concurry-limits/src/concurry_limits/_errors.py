@@ -58,7 +58,8 @@ class PluginNotFoundError(LookupError):
 
     def __init__(self, group: str, name: str, install_hint: str) -> None:
         super().__init__(
-            f"no plugin {name!r} is installed in entry point group {group!r}; to install it: {install_hint}"
+            f"no plugin {name!r} is installed in entry point group {group!r}; "
+            f"to install it: {install_hint}"
         )
         self.group = group
         self.name = name
