@@ -363,7 +363,7 @@ def test_submission_queue_returns_at_once_and_caps_inflight(mode, gate_files, no
         futures = [w.record(i) for i in range(50)]  # must not block the caller
         assert time.monotonic() - t0 < 5
         assert not futures[-1].done()
-        queue = w._queue
+        queue = w._link
         assert queue.inflight == 3
         assert queue.waiting == 48
         open(release, "w").close()
@@ -400,7 +400,7 @@ def test_submission_queue_under_concurrent_submitters(mode, no_leaks):
         for t in threads:
             t.join(T)
         assert [v for v in results] == [list(range(300))] * 4
-        assert w._queue.inflight == 0 and w._queue.waiting == 0
+        assert w._link.inflight == 0 and w._link.waiting == 0
 
 
 def test_stop_while_submitting_leaves_no_pending_future(no_leaks):

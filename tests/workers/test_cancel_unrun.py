@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from concurry_workers._backends._base import cancel_unrun
+from concurry_workers._link import cancel_unrun
 
 T = 30
 

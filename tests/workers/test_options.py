@@ -261,9 +261,9 @@ def test_stop_timeout_option():
 def test_builder_revalidates_after_config_change(no_leaks):
     builder = Echo.options(mode="thread")
     with temp_config(thread_max_queued_tasks=4), builder.init() as w:
-        assert w._queue._capacity == 4
+        assert w._link.capacity == 4
     with builder.init() as w:
-        assert w._queue._capacity == 100
+        assert w._link.capacity == 100
 
 
 def test_worker_decorator_on_a_pydantic_model(no_leaks):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ._backends import get_backend
 from ._config import config_version
 from ._enums import ExecutionMode
 from ._options import WorkerSpec, resolve_spec, validate_options
-from ._proxy import WorkerProxy, proxy_class_for
-from ._runtime import Runtime
-from ._sentinel import _NO_ARG
+from ._pool import start_pool
+from ._retry import build_retry_plan
+from ._start import start_worker
 
 __all__ = ["WorkerBuilder"]
 
@@ -52,8 +51,6 @@ class WorkerBuilder:
             _CACHE[key] = (self._options, self._version, self._spec, self._retry_plan)
 
     def _resolve(self) -> tuple[WorkerSpec, Any]:
-        from ._retry import build_retry_plan
-
         version = config_version()
         if version == self._version:
             return self._spec, self._retry_plan
@@ -87,43 +84,11 @@ class WorkerBuilder:
         spec, plan = self._resolve()
         _check_model_class(self._worker_cls, spec.mode)
         if spec.max_workers != 1 or spec.on_demand:
-            from ._pool import start_pool
-
             return start_pool(self._worker_cls, spec, args, kwargs)
         return start_worker(self._worker_cls, spec, args, kwargs, retry_plan=plan)
 
     def __repr__(self) -> str:
         return f"WorkerBuilder({self._worker_cls.__name__}, mode={self._spec.mode.value!r})"
-
-
-def start_worker(
-    worker_cls: type,
-    spec: WorkerSpec,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    worker_index: int = 0,
-    retry_plan: Any = _NO_ARG,
-) -> WorkerProxy:
-    """Start one worker with a resolved spec and return its proxy."""
-    from ._limits import limits_for_worker
-    from ._retry import build_retry_plan
-
-    if retry_plan is _NO_ARG:
-        retry_plan = build_retry_plan(spec.retry, worker_cls.__name__)
-    runtime = Runtime(
-        worker_cls=worker_cls,
-        args=args,
-        kwargs=kwargs,
-        unwrap_futures=spec.unwrap_futures,
-        retry=retry_plan,
-        limits=limits_for_worker(spec.limits, spec.mode, worker_index),
-    )
-    backend = get_backend(spec.mode)(runtime, spec.backend_options)
-    backend.start()
-    proxy_base = getattr(worker_cls, "__concurry_proxy_class__", WorkerProxy)
-    proxy = proxy_class_for(worker_cls, proxy_base)(worker_cls, spec, backend)
-    proxy._init_args = (args, kwargs)
-    return proxy
 
 
 def _class_options(cls: type) -> dict[str, Any]:

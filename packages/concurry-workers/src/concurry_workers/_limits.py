@@ -17,7 +17,7 @@ import threading
 import weakref
 from typing import Any
 
-__all__ = ["check_limits", "limits_for_worker"]
+__all__ = ["all_limit_sets", "check_limits", "limits_for_worker"]
 
 _EMPTY: dict[str, Any] = {}
 _twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -42,6 +42,13 @@ def check_limits(name: str, value: Any) -> Any:
         f"{name} must be a LimitSet, a LimitPool, or a list of Limits or of LimitSets, "
         f"got {value!r}"
     )
+
+
+def all_limit_sets(items: tuple[Any, ...]) -> bool:
+    """True when every item is a ``LimitSet`` (a ``limits=`` list of sets, not of Limits)."""
+    from concurry_limits import LimitSet
+
+    return all(isinstance(item, LimitSet) for item in items)
 
 
 def limits_for_worker(limits: Any, mode: Any, worker_index: int = 0, shared: bool = False) -> Any:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from concurrent.futures import Future
 from typing import Any
 
 from concurry_futures import ConcurrentFuture
@@ -21,9 +20,12 @@ from concurry_futures import ConcurrentFuture
 from ._enums import ExecutionMode, LoadBalancingAlgorithm
 from ._errors import WorkerStoppedError
 from ._invoke import Call
+from ._limits import all_limit_sets, limits_for_worker
+from ._link import STOP_SLACK, Link
+from ._on_demand import OnDemandTransport
 from ._options import WorkerSpec
-from ._proxy import _STOP_SLACK, RemoteMethod
-from ._submission import SubmissionQueue
+from ._proxy import RemoteMethod, proxy_class_for, resolve_stop_timeout
+from ._start import start_worker
 
 __all__ = ["WorkerPool", "start_pool"]
 
@@ -37,9 +39,6 @@ class WorkerPool:
     def __init__(
         self, worker_cls: type, spec: WorkerSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
-        from ._builder import start_worker
-        from ._limits import limits_for_worker
-
         self._worker_cls = worker_cls
         self._spec = spec
         self._init_args = (args, kwargs)
@@ -47,7 +46,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._replace_lock = threading.Lock()
         limits = spec.limits
-        if isinstance(limits, tuple) and limits and not _all_sets(limits):
+        if isinstance(limits, tuple) and limits and not all_limit_sets(limits):
             # a list of Limits: one set shared by every worker of the pool
             limits = limits_for_worker(limits, spec.mode, shared=True)
         self._single = spec.replace(max_workers=1, on_demand=False, limits=limits)
@@ -56,12 +55,14 @@ class WorkerPool:
         self._workers: list[Any] = []
         self._active: list[int] = []
         self._total: list[int] = []
-        self._on_demand_queue: SubmissionQueue | None = None
+        self._on_demand: Link | None = None
         if spec.on_demand:
             cap = spec.max_workers or _default_on_demand_cap(spec.mode)
-            self._on_demand_queue = SubmissionQueue(cap, self._run_on_demand) if cap else None
-            self._on_demand_threads: set[threading.Thread] = set()
-            self._on_demand_workers: set[Any] = set()
+            one_shot = self._single.replace(blocking=True)
+            transport = OnDemandTransport(lambda: start_worker(worker_cls, one_shot, args, kwargs))
+            # the one-shot worker resolves future arguments itself
+            self._on_demand = Link(transport, cap or None, unwrap=False)
+            transport.start(self._on_demand)
             return
         try:
             for index in range(spec.max_workers):
@@ -78,9 +79,8 @@ class WorkerPool:
             hasattr(self._worker_cls, "__getattr__") or hasattr(self._worker_cls, name)
         ):
             raise AttributeError(f"{self._worker_cls.__name__!r} worker has no method {name!r}")
-        method = RemoteMethod(self, name)  # type: ignore[arg-type]
-        self.__dict__[name] = method
-        return method
+        # not cached on the pool: the method holds the pool, a cache would make a cycle
+        return RemoteMethod(self._submit, name, self._worker_cls.__name__)
 
     def _pick(self) -> int:
         n = len(self._workers)
@@ -106,7 +106,7 @@ class WorkerPool:
             self._active[index] += 1
             self._total[index] += 1
         worker = self._workers[index]
-        if not worker._backend.is_alive:
+        if not worker._link.alive:
             worker = self._replace(index, worker)
         try:
             outcome = worker._submit(call)
@@ -121,8 +121,6 @@ class WorkerPool:
 
     def _replace(self, index: int, dead: Any) -> Any:
         """Start a fresh worker in place of one whose process died."""
-        from ._builder import start_worker
-
         with self._replace_lock:
             current = self._workers[index]
             if current is not dead or self._stopped:
@@ -138,46 +136,9 @@ class WorkerPool:
 
     # -- on demand --------------------------------------------------------------------
     def _submit_on_demand(self, call: Call) -> Any:
-        queue = self._on_demand_queue
-        future: Future[Any] = queue.new_future() if queue is not None else Future()
-        if queue is not None:
-            queue.submit(future, call)
-        else:
-            self._run_on_demand(future, call)
+        assert self._on_demand is not None
+        future = self._on_demand.submit(*call)
         return future.result() if self._spec.blocking else ConcurrentFuture(future)
-
-    def _run_on_demand(self, future: Future[Any], call: Call) -> None:
-        thread = threading.Thread(
-            target=self._one_shot, args=(future, call), name="concurry-on-demand", daemon=True
-        )
-        with self._lock:
-            self._on_demand_threads.add(thread)
-        thread.start()
-
-    def _one_shot(self, future: Future[Any], call: Call) -> None:
-        from ._builder import start_worker
-
-        try:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                spec = self._single.replace(blocking=True)
-                worker = start_worker(self._worker_cls, spec, *self._init_args)
-                with self._lock:
-                    self._on_demand_workers.add(worker)  # so stop() can end it in time
-                try:
-                    result = worker._submit(call)
-                finally:
-                    with self._lock:
-                        self._on_demand_workers.discard(worker)
-                    worker.stop()
-            except BaseException as exc:
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-        finally:
-            with self._lock:
-                self._on_demand_threads.discard(threading.current_thread())
 
     # -- info and lifecycle -----------------------------------------------------------
     @property
@@ -211,14 +172,11 @@ class WorkerPool:
         """
         from time import monotonic
 
-        from ._proxy import resolve_stop_timeout
-
         wait = resolve_stop_timeout(self._spec, timeout)
         deadline = monotonic() + wait
         self._stopped = True
-        if self._on_demand_queue is not None:
-            for future in self._on_demand_queue.close():
-                future.cancel()
+        if self._on_demand is not None:
+            self._on_demand.stop(wait)
         workers = list(self._workers)
         if len(workers) == 1:
             workers[0].stop(wait)
@@ -233,16 +191,7 @@ class WorkerPool:
             for thread in stoppers:
                 thread.start()
             for thread in stoppers:
-                thread.join(max(0.0, deadline - monotonic()) + _STOP_SLACK)
-        if self._spec.on_demand:
-            with self._lock:
-                threads = list(self._on_demand_threads)
-            for thread in threads:
-                thread.join(max(0.0, deadline - monotonic()))
-            with self._lock:
-                stuck = list(self._on_demand_workers)
-            for worker in stuck:  # still busy after the timeout: end it now
-                worker.stop(0)
+                thread.join(max(0.0, deadline - monotonic()) + STOP_SLACK)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -258,12 +207,6 @@ class WorkerPool:
         )
 
 
-def _all_sets(items: tuple[Any, ...]) -> bool:
-    from concurry_limits import LimitSet
-
-    return all(isinstance(item, LimitSet) for item in items)
-
-
 def _default_on_demand_cap(mode: ExecutionMode) -> int:
     if mode is ExecutionMode.Ray:
         return 0  # unlimited
@@ -274,8 +217,6 @@ def start_pool(
     worker_cls: type, spec: WorkerSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> WorkerPool:
     """Start a pool for ``worker_cls`` and return it."""
-    from ._proxy import proxy_class_for
-
     pool_base = getattr(worker_cls, "__concurry_pool_class__", WorkerPool)
     pool_cls = proxy_class_for(worker_cls, pool_base)  # worker methods win over pool names
     return pool_cls(worker_cls, spec, args, kwargs)  # type: ignore[no-any-return]

@@ -4,42 +4,81 @@ Any public attribute of the worker class becomes a remote method: calling it
 returns a future (or the value when ``blocking=True``). The proxy's own
 names are few (``stop``, ``mode``, ``blocking``, ``worker_class``) and a
 worker method with one of those names other than ``stop`` wins over it.
+
+Lifetime: the proxy and every remote method taken from it share one
+``_Handle``; nothing inside the worker refers back to it. When the last of
+them goes away (plain reference counting, no cycle to wait for) the handle's
+finalizer tells the link to finish what was submitted and let the worker go.
 """
 
 from __future__ import annotations
 
-import threading
 import weakref
-from concurrent.futures import Future
+from collections.abc import Callable
 from typing import Any
 
 from concurry_futures import ConcurrentFuture, SyncFuture
 
-from ._backends import Backend
 from ._enums import ExecutionMode
 from ._errors import WorkerStoppedError
 from ._invoke import Call
+from ._link import Link
 from ._options import WorkerSpec
 from ._sentinel import _NO_ARG
-from ._submission import SubmissionQueue
+from ._validate import as_stop_timeout
 
 __all__ = ["RemoteMethod", "WorkerProxy", "proxy_class_for", "resolve_stop_timeout"]
 
 
 class RemoteMethod:
-    """A bound remote method: ``proxy.name(*args, **kwargs)``."""
+    """A bound remote method: ``proxy.name(*args, **kwargs)``.
 
-    __slots__ = ("__name__", "_proxy")
+    Args:
+        submit: The owner's submit function (a ``_Handle`` or a pool's).
+        name: The worker method's name.
+        owner: Name of the worker class (for the repr).
+    """
 
-    def __init__(self, proxy: WorkerProxy, name: str) -> None:
-        self._proxy = proxy
+    __slots__ = ("__name__", "_owner", "_submit")
+
+    def __init__(self, submit: Callable[[Call], Any], name: str, owner: str) -> None:
+        self._submit = submit
+        self._owner = owner
         self.__name__ = name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._proxy._submit((self.__name__, args, kwargs))
+        return self._submit((self.__name__, args, kwargs))
 
     def __repr__(self) -> str:
-        return f"<remote method {self._proxy._worker_cls.__name__}.{self.__name__}>"
+        return f"<remote method {self._owner}.{self.__name__}>"
+
+
+class _Handle:
+    """Submits calls to one link; shared by a proxy and its remote methods (see module doc)."""
+
+    __slots__ = ("__weakref__", "blocking", "inline", "link")
+
+    def __init__(self, link: Link, blocking: bool) -> None:
+        self.link = link
+        self.blocking = blocking
+        self.inline = link.transport.inline
+
+    def __call__(self, call: Call) -> Any:
+        name, args, kwargs = call
+        if self.inline:
+            try:
+                value = self.link.run_inline(name, args, kwargs)
+            except WorkerStoppedError:
+                raise
+            except BaseException as exc:
+                if self.blocking:
+                    raise
+                return SyncFuture(exception_value=exc)
+            return value if self.blocking else SyncFuture(value)
+        future = self.link.submit(name, args, kwargs)
+        if self.blocking:
+            return future.result()
+        return ConcurrentFuture(future)
 
 
 class WorkerProxy:
@@ -51,29 +90,23 @@ class WorkerProxy:
         worker_class: The user's worker class.
     """
 
-    def __init__(self, worker_cls: type, spec: WorkerSpec, backend: Backend) -> None:
+    def __init__(self, worker_cls: type, spec: WorkerSpec, link: Link) -> None:
         self._worker_cls = worker_cls
         self._spec = spec
-        self._backend = backend
-        self._inline = backend.inline
-        self._blocking = spec.blocking
-        self._stopped = False
-        self._stop_lock = threading.Lock()
-        self._stop_done = threading.Event()
-        cap = spec.max_queued_tasks
-        self._queue = SubmissionQueue(cap, backend.submit) if cap is not None else None
-        self._direct = backend.submit
+        self._link = link
+        self._handle = handle = _Handle(link, spec.blocking)
+        self._submit: Callable[[Call], Any] = handle
         self._dynamic = hasattr(worker_cls, "__getattr__")
         self._init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
-        # A proxy dropped without stop(): finish what was submitted, then free the worker.
-        self._finalizer = weakref.finalize(self, _close_forgotten, backend, self._queue)
+        # Dropped without stop(): finish what was submitted, then free the worker.
+        self._finalizer = weakref.finalize(handle, link.close_when_idle)
 
     # -- attribute access -------------------------------------------------------------
     def __getattr__(self, name: str) -> RemoteMethod:
         if name.startswith("_") or not (self._dynamic or hasattr(self._worker_cls, name)):
             raise AttributeError(f"{self._worker_cls.__name__!r} worker has no method {name!r}")
-        method = RemoteMethod(self, name)
-        self.__dict__[name] = method
+        method = RemoteMethod(self._handle, name, self._worker_cls.__name__)
+        self.__dict__[name] = method  # no cycle: the method holds the handle, not the proxy
         return method
 
     @property
@@ -84,37 +117,12 @@ class WorkerProxy:
     @property
     def blocking(self) -> bool:
         """True when calls return results directly."""
-        return self._blocking
+        return self._spec.blocking
 
     @property
     def worker_class(self) -> type:
         """The user's worker class."""
         return self._worker_cls
-
-    # -- calls ------------------------------------------------------------------------
-    def _submit(self, call: Call) -> Any:
-        if self._stopped:
-            raise WorkerStoppedError()
-        if self._inline:
-            try:
-                value = self._backend.run_inline(call)
-            except WorkerStoppedError:
-                raise
-            except BaseException as exc:
-                if self._blocking:
-                    raise
-                return SyncFuture(exception_value=exc)
-            return value if self._blocking else SyncFuture(value)
-        queue = self._queue
-        if queue is not None:
-            future = queue.new_future()
-            queue.submit(future, call)
-            return ConcurrentFuture(future)
-        future = Future()
-        self._direct(future, call)
-        if self._blocking:
-            return future.result()
-        return ConcurrentFuture(future)
 
     # -- lifecycle --------------------------------------------------------------------
     def stop(self, timeout: float | None = None) -> None:
@@ -133,20 +141,8 @@ class WorkerProxy:
             ValueError: ``timeout`` is negative or not a number.
         """
         wait = resolve_stop_timeout(self._spec, timeout)
-        with self._stop_lock:
-            first = not self._stopped
-            self._stopped = True
-        if not first:
-            self._stop_done.wait(wait + _STOP_SLACK)
-            return
         self._finalizer.detach()
-        try:
-            if self._queue is not None:
-                for future in self._queue.close():
-                    future.cancel()
-            self._backend.stop(wait)
-        finally:
-            self._stop_done.set()
+        self._link.stop(wait)
 
     def __enter__(self) -> WorkerProxy:
         return self
@@ -155,7 +151,7 @@ class WorkerProxy:
         self.stop()
 
     def __repr__(self) -> str:
-        state = "stopped" if self._stopped else "running"
+        state = "running" if self._link.alive else "stopped"
         return f"<{self._worker_cls.__name__} worker mode={self._spec.mode.value!r} {state}>"
 
     def __dir__(self) -> list[str]:
@@ -163,24 +159,11 @@ class WorkerProxy:
         return sorted(names | {"stop", "mode", "blocking", "worker_class"})
 
 
-#: Extra seconds a second ``stop()`` waits for the first (a terminate's grace period).
-_STOP_SLACK = 10.0
-
-
 def resolve_stop_timeout(spec: WorkerSpec, timeout: Any) -> float:
     """The number of seconds ``stop(timeout)`` waits: ``timeout``, or the spec's default."""
     if timeout is None or timeout is _NO_ARG:
         return float(spec.stop_timeout)
-    from ._validate import as_stop_timeout
-
     return as_stop_timeout("stop timeout", timeout)
-
-
-def _close_forgotten(backend: Backend, queue: SubmissionQueue | None) -> None:
-    if queue is None:
-        backend.close_when_idle()
-    else:
-        queue.when_drained(backend.close_when_idle)
 
 
 # worker class -> {proxy base -> proxy class}
@@ -196,7 +179,7 @@ class _RemoteMethodDescriptor:
     def __get__(self, proxy: Any, owner: type | None = None) -> Any:
         if proxy is None:
             return self
-        return RemoteMethod(proxy, self._name)
+        return RemoteMethod(proxy._submit, self._name, proxy._worker_cls.__name__)
 
 
 def proxy_class_for(worker_cls: type, base: type[Any] = WorkerProxy) -> type[Any]:
@@ -224,11 +207,9 @@ def proxy_class_for(worker_cls: type, base: type[Any] = WorkerProxy) -> type[Any
 
 def _user_names(worker_cls: type, base: type) -> set[str]:
     # Names the user's class defines itself (not those inherited from Worker / the proxy).
-    from ._worker import Worker
-
     names: set[str] = set()
     for klass in worker_cls.__mro__:
-        if klass in (Worker, object) or issubclass(base, klass):
+        if klass is object or "__concurry_worker_base__" in vars(klass) or issubclass(base, klass):
             continue
         names.update(vars(klass))
     return names

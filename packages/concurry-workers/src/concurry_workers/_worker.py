@@ -30,6 +30,9 @@ class Worker:
     ``LimitSet`` when no limits were configured).
     """
 
+    # marks the library's own base: its names are not the user's (see _proxy._user_names)
+    __concurry_worker_base__ = True
+
     def __init_subclass__(cls, **options: Any) -> None:
         validated = validate_options(options)
         super().__init_subclass__()

@@ -1,26 +1,44 @@
-"""The internal interface every execution backend implements."""
+"""The internal interface every execution backend (a *transport*) implements.
+
+A transport runs one worker instance somewhere and carries calls to it. It
+holds no call state of its own: the ``Link`` above it (``_link.py``) owns
+every call in flight, so admission, future arguments, cancellation and death
+are handled once for every mode, Ray included.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from concurrent.futures import Future
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .._invoke import Call
 from .._runtime import Runtime
 
-__all__ = ["Backend", "WorkerBackend", "cancel_unrun"]
+if TYPE_CHECKING:
+    from .._link import CallFuture, Link
+
+__all__ = ["Backend", "Transport", "WorkerBackend"]
 
 
-class WorkerBackend(ABC):
-    """Runs one worker instance somewhere and feeds it calls.
+class Transport(ABC):
+    """Runs one worker instance and carries calls to it (a transport).
 
-    The proxy above owns options, validation, the submission queue and the
-    user-facing futures; a backend only starts the instance, runs calls in
-    order of arrival (or concurrently for async methods on asyncio) and
-    completes the ``concurrent.futures.Future`` it was handed for each call.
-    A backend marks a future running (``set_running_or_notify_cancel``) only
-    when its call really starts, so a queued call can still be cancelled.
+    The contract with the ``Link``:
+
+    - ``start(link)`` creates the instance (raising its ``__init__`` error with
+      the original type) and remembers the link.
+    - ``send(batch)`` hands over calls (``CallFuture`` objects carrying
+      ``name``, ``args``, ``kwargs``) in the order they must run. It is called
+      with the link's lock held: it must not block and must not call back
+      into the link.
+    - Just before a call runs, ``link.begin(call)``; if that returns False the
+      call was cancelled or already failed: skip it. Its outcome goes to
+      ``link.deliver(call, OK | ERROR, value)``; a call discarded unrun (on
+      stop) to ``link.drop(call)``.
+    - A transport that can die (a process, an actor) reports it once with
+      ``link.died(error)``; every call not finished fails there.
+    - ``stop(deadline)`` returns by ``deadline`` plus a short fixed grace.
 
     Args:
         runtime: The worker class, init arguments and per-worker settings.
@@ -28,71 +46,44 @@ class WorkerBackend(ABC):
             options for Ray, ...), already validated.
     """
 
-    #: True when calls run in the caller's thread (the proxy then skips futures).
+    #: True when calls run in the caller's thread (``run_inline``; no futures).
     inline: bool = False
+    #: True when calls run one at a time in the order sent (a death during
+    #: ``stop()`` then fails only the oldest call and cancels the rest).
+    serial: bool = True
 
     def __init__(self, runtime: Runtime, options: dict[str, Any]) -> None:
         self.runtime = runtime
         self.options = options
 
     @abstractmethod
-    def start(self) -> None:
+    def start(self, link: Link) -> None:
         """Create the instance; raise its ``__init__`` error with the original type."""
 
-    @abstractmethod
-    def submit(self, future: Future[Any], call: Call) -> None:
-        """Queue ``call``; complete ``future`` with its outcome later."""
+    def send(self, batch: Sequence[CallFuture]) -> None:
+        """Hand calls over, in order (called with the link's lock held: never block)."""
+        raise NotImplementedError
 
     @abstractmethod
-    def stop(self, timeout: float | None) -> None:
-        """Stop: the running call finishes, queued calls are cancelled, resources freed.
+    def stop(self, deadline: float) -> None:
+        """Stop by ``deadline`` (a ``time.monotonic()`` value) plus a short grace.
 
-        ``timeout`` is a finite number of seconds (the proxy resolves ``None``
-        to the ``stop_timeout`` option) and every wait in here must be bounded
-        by it plus a short grace. After it a backend that can (processes) kills
-        what is still running; one that cannot (threads) abandons it as a
-        daemon. Calls dropped without running end ``cancelled()``
-        (``cancel_unrun`` for those already marked running).
+        Calls sent but not started are dropped (``link.drop``); the running
+        call may finish until the deadline; after it a transport that can
+        (processes) ends what still runs, one that cannot (threads) abandons
+        it to finish on its own.
         """
 
     @abstractmethod
     def close_when_idle(self) -> None:
-        """Finish every queued call, then release resources (for a forgotten proxy)."""
-
-    @property
-    @abstractmethod
-    def is_alive(self) -> bool:
-        """True while the backend can run calls."""
+        """Everything sent has finished: release resources without waiting."""
 
     def run_inline(self, call: Call) -> Any:
-        """Run ``call`` in the caller's thread and return its result (inline backends)."""
+        """Run ``call`` in the caller's thread and return its result (inline transports)."""
         raise NotImplementedError
 
 
+#: The public name (the plugin interface of the ``concurry.worker_backends`` entry points).
+WorkerBackend: TypeAlias = Transport
 #: Short internal name.
-Backend = WorkerBackend
-
-
-def cancel_unrun(future: Future[Any]) -> None:
-    """Cancel ``future`` even though a backend already marked it running.
-
-    For a call that was handed over (marked running) but never ran, or whose
-    run was abandoned by ``stop()``: the future ends up ``cancelled()`` and
-    ``result()`` raises ``CancelledError``, exactly like a call cancelled
-    while still queued. ``Future.cancel()`` refuses running futures, hence
-    the state change by hand (under the future's own condition, notifying
-    waiters and callbacks as ``cancel()`` plus ``set_running_or_notify_cancel()``
-    would).
-    """
-    if future.cancel():
-        return
-    from concurrent.futures import _base
-
-    with future._condition:  # type: ignore[attr-defined]
-        if future._state != _base.RUNNING:  # type: ignore[attr-defined]
-            return  # finished or cancelled already
-        future._state = _base.CANCELLED_AND_NOTIFIED  # type: ignore[attr-defined]
-        for waiter in future._waiters:  # type: ignore[attr-defined]
-            waiter.add_cancelled(future)
-        future._condition.notify_all()  # type: ignore[attr-defined]
-    future._invoke_callbacks()  # type: ignore[attr-defined]
+Backend: TypeAlias = Transport

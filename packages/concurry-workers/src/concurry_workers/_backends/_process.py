@@ -1,27 +1,31 @@
-"""The process backend: one child process per worker, fed in batches.
+"""The process transport: one child process per worker, fed in batches.
 
-Calls go to a local queue; a feeder thread resolves future arguments, pickles
-(cloudpickle) whatever has accumulated and sends it as one message. A reader
-thread completes futures from the child's result batches and watches the
-process sentinel, so a child that dies fails every pending call at once.
+Calls sent by the link wait in an outbox; a sender thread pickles
+(cloudpickle) whatever has accumulated and writes it as one message. A reader
+thread hands the child's result batches to the link and watches the process
+sentinel: when the child exits it reports the death to the link once, and
+the link fails every call not finished.
 """
 
 from __future__ import annotations
 
 import atexit
-import itertools
 import os
 import signal
 import sys
 import threading
 import weakref
-from concurrent.futures import Future
-from typing import Any
+from collections.abc import Sequence
+from time import monotonic
+from typing import TYPE_CHECKING, Any
 
-from .._errors import SerializationError, WorkerDiedError, WorkerStoppedError
-from .._invoke import Call
-from .._unwrap import call_has_futures, collect_futures, unwrap_call
-from ._base import Backend, cancel_unrun
+from .._errors import SerializationError, WorkerDiedError
+from .._link import CANCELLED, ERROR, OK
+from . import _wire as wire
+from ._base import Transport
+
+if TYPE_CHECKING:
+    from .._link import CallFuture, Link
 
 __all__ = ["ProcessBackend"]
 
@@ -30,40 +34,36 @@ _GRACE = 2.0  # seconds between terminate() and kill()
 # Imported once by the fork server, so each forked worker starts with them loaded.
 _PRELOAD = ["concurry_workers._backends._child", "concurry_limits", "concurry_retry"]
 
-
-# Live backends, so that interpreter exit can end their children (see _end_children).
+# Live transports, so that interpreter exit can end their children (see _end_children).
 _live: weakref.WeakSet[ProcessBackend] = weakref.WeakSet()
 _exit_hook = [False]
 
+_KIND = {wire.OK: OK, wire.ERROR: ERROR, wire.CANCELLED: CANCELLED}
 
-class ProcessBackend(Backend):
+
+class ProcessBackend(Transport):
     """Runs the instance in a child process (``mp_context``: fork, spawn or forkserver)."""
 
     def __init__(self, runtime: Any, options: dict[str, Any]) -> None:
         super().__init__(runtime, options)
         self._cond = threading.Condition(threading.Lock())
-        self._outbox: list[tuple[Future[Any], Call]] = []
+        self._outbox: list[CallFuture] = []
         self._control: bytes | None = None
-        self._closed = False
-        self._stopping = False
-        self._pending: dict[int, tuple[Future[Any], Call]] = {}
-        self._pending_lock = threading.Lock()
-        self._ids = itertools.count()
-        self._death: WorkerDiedError | None = None
-        self._stop_timeout: float | None = None
-        self._terminated = False
+        self._gone = False  # the child has exited (set by the reader)
+        self._terminated_by: float | None = None
+        self._broken_pipe: str | None = None
+        self._link: Any = None
         self._proc: Any = None
         self._conn: Any = None
-        self._wake: threading.Event | None = None
+        self._reader: threading.Thread | None = None
 
     # -- start-up -------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, link: Link) -> None:
         import multiprocessing
         from multiprocessing.connection import wait
 
         import cloudpickle
 
-        from . import _wire as wire
         from ._child import child_main
 
         try:
@@ -81,7 +81,7 @@ class ProcessBackend(Backend):
         proc = ctx.Process(target=child_main, args=(child_conn, payload), name=name, daemon=True)
         proc.start()
         child_conn.close()
-        self._proc, self._conn = proc, parent_conn
+        self._proc, self._conn, self._link = proc, parent_conn, link
         message = None
         if parent_conn in wait([parent_conn, proc.sentinel]):
             try:
@@ -99,7 +99,7 @@ class ProcessBackend(Backend):
             self._reader = threading.Thread(target=self._read, name=name + "-reader", daemon=True)
             self._reader.start()
             return
-        self._closed = True
+        self._gone = True
         proc.join(_GRACE)
         _kill(proc)
         parent_conn.close()
@@ -119,108 +119,64 @@ class ProcessBackend(Backend):
         )
 
     # -- parent -> child --------------------------------------------------------------
-    def submit(self, future: Future[Any], call: Call) -> None:
+    def send(self, batch: Sequence[CallFuture]) -> None:
         with self._cond:
-            if self._closed:
-                if self._death is not None and not self._stopping:
-                    if future.set_running_or_notify_cancel():
-                        future.set_exception(self._death)
-                    return
-                raise WorkerStoppedError()
-            self._outbox.append((future, call))
-            if len(self._outbox) == 1:
+            was_empty = not self._outbox
+            self._outbox.extend(batch)
+            if was_empty:
                 self._cond.notify()
 
     def _feed(self) -> None:
-        unwrap = self.runtime.unwrap_futures
+        link = self._link
         while True:
             with self._cond:
-                while not self._outbox and self._control is None and self._death is None:
+                while not self._outbox and self._control is None and not self._gone:
                     self._cond.wait()
-                if self._death is not None:
-                    return
+                if self._gone:
+                    return  # the link has failed whatever was waiting here
                 items, self._outbox = self._outbox, []
                 control = self._control
-            batch: list[tuple[int, Call]] = []
-            for future, call in items:
-                if self._stopping:
-                    future.cancel()
-                    continue
-                if unwrap and call_has_futures(call[1], call[2]):
-                    # the awaited futures may depend on calls in this very batch
-                    if batch and not self._send_batch(batch):
-                        return
-                    batch = []
-                    if not self._wait_for_arguments(call):
-                        future.cancel()  # stop() came first; the call never ran
-                        continue
-                    try:
-                        args, kwargs = unwrap_call(call[1], call[2])
-                    except BaseException as exc:
-                        if future.set_running_or_notify_cancel():
-                            future.set_exception(exc)
-                        continue
-                    call = (call[0], args, kwargs)
-                if not future.set_running_or_notify_cancel():
-                    continue
-                call_id = next(self._ids)
-                with self._pending_lock:
-                    self._pending[call_id] = (future, call)
-                batch.append((call_id, call))
-            if batch and not self._send_batch(batch):
-                return
             if control is not None:
+                for call in items:  # stop(): sent here but never run
+                    link.drop(call)
                 self._send(control)
                 return
-
-    def _wait_for_arguments(self, call: Call) -> bool:
-        """Wait until the call's future arguments are done; False if stop() came first."""
-        pending = [f for f in collect_futures([call[1], call[2]]) if not f.done()]
-        if not pending:
-            return True
-        wake = threading.Event()
-        self._wake = wake
-        for f in pending:
-            f.add_done_callback(lambda _: wake.set())
-        try:
-            while True:
-                wake.clear()
-                if all(f.done() for f in pending):
-                    return True
-                if self._stopping or self._death is not None:
-                    return False
-                wake.wait()
-        finally:
-            self._wake = None
-
-    def _send_batch(self, batch: list[tuple[int, Call]]) -> bool:
-        from . import _wire as wire
-
-        message, failed = wire.encode_batch(wire.CALLS, batch)
-        for call_id, err in failed:
-            with self._pending_lock:
-                future, call = self._pending.pop(call_id)
-            future.set_exception(
-                SerializationError(
-                    f"arguments of {call[0] or 'the task'} could not be pickled: {err}"
-                )
-            )
-        return self._send(message)
+            batch = [
+                (call._id, (call.name, call.args, call.kwargs))
+                for call in items
+                if link.begin(call)
+            ]
+            if not batch:
+                continue
+            message, failed = wire.encode_batch(wire.CALLS, batch)
+            if failed:
+                by_id = {call._id: call for call in items}
+                for call_id, err in failed:
+                    call = by_id[call_id]
+                    error = SerializationError(
+                        f"arguments of {call.name or 'the task'} could not be pickled: {err}"
+                    )
+                    link.deliver(call, ERROR, error)
+            if not self._send(message):
+                return  # the child is gone; the reader reports it
 
     def _send(self, message: bytes) -> bool:
         try:
             self._conn.send_bytes(message)
             return True
-        except (OSError, ValueError):
-            return False  # the child is gone; the reader fails what is pending
+        except (OSError, ValueError) as exc:
+            if self._proc.is_alive() and not self._gone:
+                # A child that can no longer be fed must not be left waiting for
+                # calls: end it, so the reader reports it and every call fails.
+                self._broken_pipe = f"{type(exc).__name__}: {exc}"
+                self._proc.kill()
+            return False
 
     # -- child -> parent --------------------------------------------------------------
     def _read(self) -> None:
         from multiprocessing.connection import wait
 
-        from . import _wire as wire
-
-        conn, proc = self._conn, self._proc
+        conn, proc, link = self._conn, self._proc, self._link
         try:
             while True:
                 if conn not in wait([conn, proc.sentinel]) and not conn.poll(0):
@@ -229,100 +185,47 @@ class ProcessBackend(Backend):
                     message = conn.recv_bytes()
                 except (EOFError, OSError):
                     break
-                self._complete(wire.decode_batch(message))
+                link.deliver_many(_results(wire.decode_batch(message), link))
         finally:
             self._on_exit()
-
-    def _complete(self, items: list[tuple[Any, bool, Any]]) -> None:
-        from . import _wire as wire
-
-        for (call_id, kind), ok, value in items:
-            with self._pending_lock:
-                future, call = self._pending.pop(call_id)
-            if not ok:
-                future.set_exception(
-                    SerializationError(
-                        f"result of {call[0] or 'the task'} could not be unpickled: {value}"
-                    )
-                )
-            elif kind == wire.OK:
-                future.set_result(value)
-            elif kind == wire.ERROR:
-                future.set_exception(wire.unpack_exception(value))
-            else:  # the child dropped it on stop(): it never ran
-                cancel_unrun(future)
 
     def _on_exit(self) -> None:
         proc = self._proc
         proc.join(_GRACE)
         _kill(proc)
         code = proc.exitcode
-        if self._terminated:
-            reason = f"worker process was terminated by stop(timeout={self._stop_timeout})"
+        if self._terminated_by is not None:
+            reason = f"worker process was terminated by stop(timeout={self._terminated_by:.3g})"
         else:
             reason = f"worker process died with {_describe_exit(code)}"
-        death = WorkerDiedError(reason, code)
-        never_ran: list[Future[Any]] = []
+            if self._broken_pipe is not None:
+                reason += f" (ended after the pipe to it broke: {self._broken_pipe})"
         with self._cond:
-            self._closed = True
-            self._death = death
-            items, self._outbox = self._outbox, []
+            self._gone = True
+            self._outbox = []
             self._cond.notify_all()
-            if self._wake is not None:
-                self._wake.set()
-        with self._pending_lock:
-            pending, self._pending = self._pending, {}
-        if self._stopping:
-            # Calls run in id order: only the oldest pending one can have started;
-            # stop() cancels the rest, which were still queued in the child.
-            for call_id in sorted(pending)[1:]:
-                never_ran.append(pending.pop(call_id)[0])
-            never_ran.extend(future for future, _ in items)
-            items = []
-        for future, _ in items:
-            if future.set_running_or_notify_cancel():
-                future.set_exception(death)
-        for future, _ in pending.values():
-            future.set_exception(death)
-        for future in never_ran:
-            cancel_unrun(future)
         self._conn.close()
+        self._link.died(WorkerDiedError(reason, code))
 
     # -- shutdown ---------------------------------------------------------------------
-    def _request(self, control: bytes, cancel_queued: bool) -> list[tuple[Future[Any], Call]]:
+    def _request(self, control: bytes) -> None:
         with self._cond:
-            if self._control is not None or self._death is not None:
-                return []
-            self._closed = True
-            self._stopping = self._stopping or cancel_queued
-            self._control = control
-            if self._wake is not None:
-                self._wake.set()
-            items: list[tuple[Future[Any], Call]] = []
-            if cancel_queued:
-                items, self._outbox = self._outbox, []
-            self._cond.notify()
-        return items
+            if self._control is None and not self._gone:
+                self._control = control
+                self._cond.notify()
 
-    def stop(self, timeout: float | None) -> None:
-        """Stop the child; every wait here is bounded (``None`` counts as 0).
-
-        The running call gets ``timeout`` seconds; a child still busy then is
-        terminated (SIGTERM), and killed if it ignores that for ``_GRACE`` s.
-        """
-        from . import _wire as wire
-
-        reader = getattr(self, "_reader", None)
-        if self._proc is None or reader is None:
+    def stop(self, deadline: float) -> None:
+        """Ask the child to stop; terminate it at ``deadline``, kill it ``_GRACE`` s later."""
+        reader = self._reader
+        if reader is None:
             return
-        self._stop_timeout = timeout
-        for future, _ in self._request(wire.STOP, cancel_queued=True):
-            future.cancel()
+        timeout = max(0.0, deadline - monotonic())
+        self._request(wire.STOP)
         if reader is threading.current_thread():
             return  # stop() from a done-callback run by the reader: it is exiting anyway
-        reader.join(timeout or 0)
+        reader.join(timeout)
         if reader.is_alive():
-            self._terminated = True
+            self._terminated_by = timeout
             self._proc.terminate()
             reader.join(_GRACE)
         if reader.is_alive():
@@ -330,14 +233,22 @@ class ProcessBackend(Backend):
             reader.join(_GRACE)
 
     def close_when_idle(self) -> None:
-        from . import _wire as wire
+        if self._reader is not None:
+            self._request(wire.CLOSE)
 
-        if self._proc is not None:
-            self._request(wire.CLOSE, cancel_queued=False)
 
-    @property
-    def is_alive(self) -> bool:
-        return not self._closed and self._proc is not None and self._proc.is_alive()
+def _results(items: list[tuple[Any, bool, Any]], link: Link) -> list[tuple[int, int, Any]]:
+    out: list[tuple[int, int, Any]] = []
+    for (call_id, kind), ok, value in items:
+        if not ok:
+            name = link.describe(call_id)
+            error = SerializationError(f"result of {name} could not be unpickled: {value}")
+            out.append((call_id, ERROR, error))
+        elif kind == wire.ERROR:
+            out.append((call_id, ERROR, wire.unpack_exception(value)))
+        else:
+            out.append((call_id, _KIND[kind], value))
+    return out
 
 
 def _end_children() -> None:
@@ -347,8 +258,6 @@ def _end_children() -> None:
     without a timeout, so one that ignores SIGTERM would keep the interpreter
     from exiting.
     """
-    from time import monotonic
-
     me = os.getpid()
     procs = [
         b._proc

@@ -1,138 +1,112 @@
-"""``SerialRunner``: one dedicated thread running queued calls in order.
+"""``SerialRunner``: one dedicated thread running the calls it is sent, in order.
 
-The thread backend is one runner; the asyncio backend uses one for its
+The thread transport is one runner; the asyncio transport uses one for its
 plain (non-async) methods so they never block the event loop.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Sequence
 from queue import Empty, SimpleQueue
-from typing import Any
+from time import monotonic
+from typing import TYPE_CHECKING, Any
 
-from .._errors import WorkerStoppedError
-from .._invoke import Call, Invoker
+from .._invoke import Invoker
+from .._link import ERROR, OK
+
+if TYPE_CHECKING:
+    from .._link import CallFuture, Link
 
 __all__ = ["SerialRunner"]
 
-_STOP = object()  # cancel what is queued, then exit
+_STOP = object()  # drop what is queued, then exit
 _CLOSE = object()  # run what is queued, then exit
 
 
 class SerialRunner:
-    """A thread that builds an ``Invoker`` and then serves calls from a queue.
+    """A daemon thread serving calls from a queue with one ``Invoker``.
 
     Args:
         name: Thread name (shows in debuggers and ``threading.enumerate()``).
-        build: Called in the new thread to make the Invoker; its exception is
-            re-raised by ``start``.
-        prebuilt: An Invoker made by the caller (``build`` is then unused and
-            ``start`` does not wait for the thread).
+        invoker: The worker instance's invoker (built by the caller).
+        link: Where outcomes go.
+        owns_invoker: Close the invoker when the thread ends.
     """
 
-    def __init__(
-        self, name: str, build: Callable[[], Invoker], prebuilt: Invoker | None = None
-    ) -> None:
+    def __init__(self, name: str, invoker: Invoker, link: Link, owns_invoker: bool = True) -> None:
         self._name = name
-        self._build = build
-        self._prebuilt = prebuilt
+        self._invoker = invoker
+        self._link = link
+        self._owns_invoker = owns_invoker
         self._queue: SimpleQueue[Any] = SimpleQueue()
         self._stopping = False
-        self._closed = False
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self.invoker: Invoker | None = None
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
 
     def start(self) -> None:
-        """Start the thread and wait until the instance exists (or its init failed)."""
-        ready = threading.Event()
-        box: dict[str, BaseException] = {}
-        self._thread = threading.Thread(
-            target=self._main, args=(ready, box), name=self._name, daemon=True
-        )
+        """Start the thread."""
         self._thread.start()
-        if self._prebuilt is not None:
-            return  # nothing can fail in the thread before it serves calls
-        ready.wait()
-        if "error" in box:
-            self._thread.join()
-            self._closed = True
-            raise box.pop("error")
 
-    def _main(self, ready: threading.Event, box: dict[str, BaseException]) -> None:
-        try:
-            self.invoker = invoker = self._prebuilt or self._build()
-        except BaseException as exc:
-            box["error"] = exc
-            ready.set()
-            return
-        ready.set()
-        queue = self._queue
+    def send(self, batch: Sequence[CallFuture]) -> None:
+        """Queue calls (never blocks)."""
+        put = self._queue.put
+        for call in batch:
+            put(call)
+
+    def _main(self) -> None:
+        queue, link, invoker = self._queue, self._link, self._invoker
         try:
             while True:
-                item = queue.get()
-                if item is _STOP or item is _CLOSE:
+                call = queue.get()
+                if call is _STOP or call is _CLOSE:
                     break
-                future, call = item
-                del item
                 if self._stopping:
-                    future.cancel()
+                    link.drop(call)
                     continue
-                if not future.set_running_or_notify_cancel():
+                if not link.begin(call):
                     continue
                 try:
-                    result = invoker.call(*call)
+                    result = invoker.call(call.name, call.args, call.kwargs)
                 except BaseException as exc:
-                    future.set_exception(exc)
+                    link.deliver(call, ERROR, exc)
                 else:
-                    future.set_result(result)
-                del future, call
+                    link.deliver(call, OK, result)
+                    del result
+                del call
         finally:
-            invoker.close()
-            self._cancel_queued()
+            if self._owns_invoker:
+                invoker.close()
+            self._drop_queued()
 
-    def submit(self, future: Future[Any], call: Call) -> None:
-        """Queue a call; raises ``WorkerStoppedError`` once stopping has begun."""
-        with self._lock:
-            if self._closed:
-                raise WorkerStoppedError()
-            self._queue.put((future, call))
-
-    def _cancel_queued(self) -> None:
+    def _drop_queued(self) -> None:
         while True:
             try:
                 item = self._queue.get_nowait()
             except Empty:
                 return
             if item is not _STOP and item is not _CLOSE:
-                item[0].cancel()
+                self._link.drop(item)
 
-    def stop(self, timeout: float | None) -> None:
-        """Cancel queued calls, let the running one finish, join up to ``timeout``."""
-        with self._lock:
-            self._closed = True
-            self._stopping = True
-            self._queue.put(_STOP)
+    def stop(self, deadline: float) -> None:
+        """Drop queued calls, let the running one finish until ``deadline``, then abandon it."""
+        self._stopping = True
+        self._queue.put(_STOP)
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        # A call stuck past the timeout keeps its daemon thread; nothing queued runs,
-        # and the thread still finds a stop marker (the drain took ours) once it is free.
-        self._cancel_queued()
-        if thread is not None and thread.is_alive():
+        if thread is threading.current_thread() or not thread.is_alive():
+            return
+        thread.join(max(0.0, deadline - monotonic()))
+        if thread.is_alive():
+            # A call is stuck past the deadline: nothing queued may run after stop()
+            # returns, so drop the queue now; the thread exits once its call returns
+            # (the drain may have taken our stop marker, hence a fresh one).
+            self._drop_queued()
             self._queue.put(_STOP)
 
     def close_when_idle(self) -> None:
         """Run what is queued, then let the thread end (without waiting for it)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._queue.put(_CLOSE)
+        self._queue.put(_CLOSE)
 
     @property
-    def is_alive(self) -> bool:
-        """True while the thread serves calls."""
-        return not self._closed and self._thread is not None and self._thread.is_alive()
+    def thread(self) -> threading.Thread:
+        """The runner's thread."""
+        return self._thread

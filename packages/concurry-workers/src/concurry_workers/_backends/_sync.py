@@ -1,19 +1,22 @@
-"""The sync backend: calls run in the caller's thread, one at a time."""
+"""The sync transport: calls run in the caller's thread, one at a time."""
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
-from typing import Any
+from time import monotonic
+from typing import TYPE_CHECKING, Any
 
 from .._errors import WorkerStoppedError
 from .._invoke import Call, Invoker
-from ._base import Backend
+from ._base import Transport
+
+if TYPE_CHECKING:
+    from .._link import Link
 
 __all__ = ["SyncBackend"]
 
 
-class SyncBackend(Backend):
+class SyncBackend(Transport):
     """Runs each call in-line; a lock keeps calls from several threads one at a time."""
 
     inline = True
@@ -23,7 +26,7 @@ class SyncBackend(Backend):
         self._invoker: Invoker | None = None
         self._lock = threading.RLock()
 
-    def start(self) -> None:
+    def start(self, link: Link) -> None:
         self._invoker = self.runtime.build()
 
     def run_inline(self, call: Call) -> Any:
@@ -33,19 +36,9 @@ class SyncBackend(Backend):
         with self._lock:
             return invoker.call(*call)
 
-    def submit(self, future: Future[Any], call: Call) -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            result = self.run_inline(call)
-        except BaseException as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
-
-    def stop(self, timeout: float | None) -> None:
-        # Another thread may be inside a call: wait for it at most ``timeout``.
-        locked = self._lock.acquire(timeout=-1 if timeout is None else timeout)
+    def stop(self, deadline: float) -> None:
+        # Another thread may be inside a call: wait for it until the deadline.
+        locked = self._lock.acquire(timeout=max(0.0, deadline - monotonic()))
         invoker, self._invoker = self._invoker, None
         if not locked:
             return  # that call still runs; its private loop is left to the collector
@@ -56,8 +49,4 @@ class SyncBackend(Backend):
             self._lock.release()
 
     def close_when_idle(self) -> None:
-        self.stop(0)
-
-    @property
-    def is_alive(self) -> bool:
-        return self._invoker is not None
+        self.stop(monotonic())

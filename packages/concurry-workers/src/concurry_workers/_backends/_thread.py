@@ -1,18 +1,20 @@
-"""The thread backend: one dedicated thread per worker, calls run in order."""
+"""The thread transport: one dedicated thread per worker, calls run in order."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from .._invoke import Call
-from ._base import Backend
+from ._base import Transport
 from ._serial import SerialRunner
+
+if TYPE_CHECKING:
+    from .._link import CallFuture, Link
 
 __all__ = ["ThreadBackend"]
 
 
-class ThreadBackend(Backend):
+class ThreadBackend(Transport):
     """Runs the instance's methods on its own thread, in order.
 
     ``__init__`` runs in the caller's thread (its error surfaces there, with
@@ -24,23 +26,21 @@ class ThreadBackend(Backend):
         super().__init__(runtime, options)
         self._runner: SerialRunner | None = None
 
-    def start(self) -> None:
+    def start(self, link: Link) -> None:
         invoker = self.runtime.build()
         name = f"concurry-thread-{self.runtime.worker_cls.__name__}"
-        self._runner = SerialRunner(name, self.runtime.build, prebuilt=invoker)
+        self._runner = SerialRunner(name, invoker, link)
         self._runner.start()
+        self.send = self._runner.send  # type: ignore[method-assign]  # one hop less per call
 
-    def submit(self, future: Future[Any], call: Call) -> None:
-        self._runner.submit(future, call)  # type: ignore[union-attr]
+    def send(self, batch: Sequence[CallFuture]) -> None:
+        assert self._runner is not None
+        self._runner.send(batch)
 
-    def stop(self, timeout: float | None) -> None:
+    def stop(self, deadline: float) -> None:
         if self._runner is not None:
-            self._runner.stop(timeout)
+            self._runner.stop(deadline)
 
     def close_when_idle(self) -> None:
         if self._runner is not None:
             self._runner.close_when_idle()
-
-    @property
-    def is_alive(self) -> bool:
-        return self._runner is not None and self._runner.is_alive
