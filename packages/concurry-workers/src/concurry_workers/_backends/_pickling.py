@@ -132,7 +132,7 @@ def _importable(fn: types.FunctionType) -> bool:
     if not module_name or module_name == "__main__":
         return False
     module = sys.modules.get(module_name)
-    if module is None or module_name in cloudpickle.list_registry_pickle_by_value():
+    if module is None or _registered_by_value(module_name):
         return False
     obj: Any = module
     for part in fn.__qualname__.split("."):
@@ -140,6 +140,13 @@ def _importable(fn: types.FunctionType) -> bool:
         if obj is _MISSING:
             return False
     return obj is fn
+
+
+def _registered_by_value(module_name: str) -> bool:
+    """``cloudpickle.register_pickle_by_value`` covers the module or a package above it."""
+    registered = cloudpickle.list_registry_pickle_by_value()
+    parts = module_name.split(".")
+    return any(".".join(parts[:i]) in registered for i in range(1, len(parts) + 1))
 
 
 def _validate_call_wrapper(fn: types.FunctionType) -> Any:
