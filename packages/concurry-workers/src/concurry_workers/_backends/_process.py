@@ -165,9 +165,11 @@ class ProcessBackend(Transport):
             self._conn.send_bytes(message)
             return True
         except (OSError, ValueError) as exc:
-            if self._proc.is_alive() and not self._gone:
+            if not self._gone:
                 # A child that can no longer be fed must not be left waiting for
                 # calls: end it, so the reader reports it and every call fails.
+                # (Only the reader polls the process: two threads polling one
+                # Popen lose its exit code.)
                 self._broken_pipe = f"{type(exc).__name__}: {exc}"
                 self._proc.kill()
             return False
@@ -199,7 +201,7 @@ class ProcessBackend(Transport):
         else:
             reason = f"worker process died with {_describe_exit(code)}"
             if self._broken_pipe is not None:
-                reason += f" (ended after the pipe to it broke: {self._broken_pipe})"
+                reason += f" (writing to it failed: {self._broken_pipe})"
         with self._cond:
             self._gone = True
             self._outbox = []
