@@ -60,7 +60,7 @@ class WorkerBuilder:
             getattr(cls, "__concurry_decorator_options__", {}),
             _class_options(cls),
         )
-        plan = build_retry_plan(spec.retry, cls.__name__)
+        plan = build_retry_plan(spec.retry, cls)
         self._version = version
         self._spec, self._retry_plan = spec, plan
         return spec, plan

@@ -10,9 +10,11 @@ the asyncio backend.
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 from types import CoroutineType
 from typing import Any
 
+from ._retry import FIRST_TRY, PLAIN
 from ._unwrap import aunwrap_call, unwrap_call
 
 __all__ = ["BOUND", "TASK", "Call", "Invoker"]
@@ -40,6 +42,8 @@ class Invoker:
         self.instance = instance
         self._unwrap = unwrap_futures
         self._retry = retry
+        self._lanes: dict[str | None, int] = retry.lanes if retry is not None else {}
+        self._default_lane: int = retry.default_lane if retry is not None else PLAIN
         self._loop: Any = None
         self._is_async: dict[str | None, bool] = {}
         self._inject_limits = bool(getattr(instance, "_concurry_inject_limits_", False))
@@ -96,28 +100,68 @@ class Invoker:
         """Run one call to completion in the current thread and return its result."""
         if self._unwrap and (args or kwargs):
             args, kwargs = unwrap_call(args, kwargs)
-        if name is not TASK and self._retry is None:  # the hot path, kept flat
-            result = getattr(self.instance, name)(*args, **kwargs)
+        retry = self._retry
+        if retry is None:
+            if name is not TASK:  # the hot path, kept flat
+                result = getattr(self.instance, name)(*args, **kwargs)
+            else:
+                fn, args, kwargs = self._target(name, args, kwargs)
+                result = fn(*args, **kwargs)
+            if isinstance(result, CoroutineType):
+                return self._run_coroutine(result)
+            return result
+        if name is not TASK:
+            fn = getattr(self.instance, name)  # before any try: a missing method is not retried
         else:
             fn, args, kwargs = self._target(name, args, kwargs)
-            if self._retry is not None:
-                return self._retry.run(fn, args, kwargs, name, self._run_coroutine)
+        lane = self._lanes.get(name, self._default_lane)
+        if lane == FIRST_TRY:  # retrying's happy case: one clock read, one try, one call
+            started = monotonic()
+            try:
+                result = fn(*args, **kwargs)
+                if type(result) is CoroutineType:
+                    result = self._run_coroutine(result)
+                return result
+            except Exception as err:
+                error: Exception | None = err
+            # Outside the except block, so a later attempt's error is not chained to this one.
+            try:
+                return retry.run(fn, args, kwargs, name, self._run_coroutine, error, started)
+            finally:
+                error = None  # break the frame <-> traceback cycle
+        if lane == PLAIN:
             result = fn(*args, **kwargs)
-        if isinstance(result, CoroutineType):
-            return self._run_coroutine(result)
-        return result
+            if isinstance(result, CoroutineType):
+                return self._run_coroutine(result)
+            return result
+        return retry.run(fn, args, kwargs, name, self._run_coroutine)
 
     async def acall(self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run one call on the running event loop and return its result."""
         if self._unwrap:
             args, kwargs = await aunwrap_call(args, kwargs)
         fn, args, kwargs = self._target(name, args, kwargs)
-        if self._retry is not None:
-            return await self._retry.arun(fn, args, kwargs, name)
-        result = fn(*args, **kwargs)
-        if hasattr(result, "__await__"):
-            return await result
-        return result
+        retry = self._retry
+        lane = PLAIN if retry is None else self._lanes.get(name, self._default_lane)
+        if lane == FIRST_TRY:
+            started = monotonic()
+            try:
+                result = fn(*args, **kwargs)
+                if hasattr(result, "__await__"):
+                    result = await result
+                return result
+            except Exception as err:
+                error: Exception | None = err
+            try:
+                return await retry.arun(fn, args, kwargs, name, error, started)
+            finally:
+                error = None  # break the frame <-> traceback cycle
+        if lane == PLAIN:
+            result = fn(*args, **kwargs)
+            if hasattr(result, "__await__"):
+                return await result
+            return result
+        return await retry.arun(fn, args, kwargs, name)
 
     def _run_coroutine(self, coro: Any) -> Any:
         import asyncio
