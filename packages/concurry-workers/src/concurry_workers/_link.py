@@ -71,6 +71,8 @@ __all__ = ["CANCELLED", "ERROR", "OK", "CallFuture", "Link", "cancel_unrun"]
 QUEUED, UNSENT, SENT, DONE = "queued", "unsent", "sent", "done"
 # link states
 ALIVE, BROKEN, DRAINING, CLOSED = "alive", "broken", "draining", "closed"
+# ``_remaining`` while the resolved values are being read (outside the lock)
+_RESOLVING = -2
 # outcome kinds a transport delivers
 OK, ERROR, CANCELLED = 0, 1, 2
 
@@ -91,7 +93,8 @@ class CallFuture(Future):  # type: ignore[type-arg]
         self._link = link
         self._phase = QUEUED
         self._id = 0
-        self._remaining = 0  # future arguments still unresolved (-1: not yet watched)
+        # future arguments still unresolved (-1: not yet watched; -2: being read)
+        self._remaining = 0
         self._needs_args = False
         self.name = name
         self.args = args
@@ -286,6 +289,7 @@ class Link:
             future._remaining -= 1
             if future._remaining:
                 return
+            future._remaining = _RESOLVING  # not sendable until the values are in place
         error: BaseException | None = None
         try:
             args, kwargs = unwrap_call(future.args, future.kwargs)
@@ -298,6 +302,7 @@ class Link:
                 return
             if error is None:
                 future.args, future.kwargs = args, kwargs
+                future._remaining = 0
                 self._flush()
             else:
                 watch = self._finish(future)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ._config import global_config
 from ._enums import ExecutionMode, LoadBalancingAlgorithm
+from ._limits import check_limits
 from ._sentinel import _NO_ARG
 from ._validate import VALIDATORS, as_float
 
@@ -65,8 +66,6 @@ def _validate_value(name: str, value: Any) -> Any:
     if base in VALIDATORS:
         return VALIDATORS[base](name, value)
     if base == "limits":
-        from ._limits import check_limits
-
         return check_limits(name, value)
     if base == "actor_options" and not isinstance(value, dict):
         raise ValueError(f"actor_options must be a dict, got {value!r}")

@@ -48,10 +48,13 @@ def get_backend(mode: str | ExecutionMode) -> type[Backend]:
 
 
 def _from_entry_point(name: str) -> Any:
-    from importlib.metadata import entry_points
+    # the one plugin lookup every concurry package uses (concurry-limits is a dependency)
+    from concurry_limits.plugins import PluginNotFoundError, load_plugin
 
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            return ep.load()
     hint = _INSTALL_HINT.get(name, f"install a package providing the {name!r} backend")
-    raise BackendUnavailableError(f"mode={name!r} needs the {name.title()} backend: {hint}")
+    try:
+        return load_plugin(ENTRY_POINT_GROUP, name, hint)
+    except PluginNotFoundError:
+        raise BackendUnavailableError(
+            f"mode={name!r} needs the {name.title()} backend: {hint}"
+        ) from None

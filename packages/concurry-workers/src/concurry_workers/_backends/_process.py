@@ -23,6 +23,7 @@ from .._errors import SerializationError, WorkerDiedError
 from .._link import CANCELLED, ERROR, OK
 from . import _wire as wire
 from ._base import Transport
+from ._child import child_main
 
 if TYPE_CHECKING:
     from .._link import CallFuture, Link
@@ -64,10 +65,8 @@ class ProcessBackend(Transport):
 
         import cloudpickle
 
-        from ._child import child_main
-
         try:
-            payload = cloudpickle.dumps(self.runtime)
+            payload = wire.dumps_runtime(self.runtime)
         except Exception as exc:
             raise SerializationError(
                 f"worker class or init arguments could not be pickled: {exc}"
