@@ -91,6 +91,26 @@ def run(quick: bool) -> list[Row]:
     )
     w.stop()
 
+    # sync with retries on, every first try succeeding: what the retry plan costs
+    w0 = Trivial.options(mode="sync", num_retries=0).init()
+    w3 = Trivial.options(mode="sync", num_retries=3).init()
+    retrying = plain = 0.0
+    for _ in range(7):  # interleaved, so a noisy moment on a shared machine hits both
+        plain = max(plain, _throughput(w0.f, n))
+        retrying = max(retrying, _throughput(w3.f, n))
+    rows.append(
+        Row(
+            "sync: calls/s num_retries=3 vs 0",
+            retrying,
+            plain,
+            "same worker, num_retries=0",
+            "per_second",
+            ">= 0.9x",
+        )
+    )
+    w0.stop()
+    w3.stop()
+
     # thread
     w = Trivial.options(mode="thread").init()
     with ThreadPoolExecutor(1) as ex:
