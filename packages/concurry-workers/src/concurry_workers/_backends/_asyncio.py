@@ -44,15 +44,14 @@ class AsyncioBackend(Transport):
         self._link: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._ended = threading.Event()
 
     def start(self, link: Link) -> None:
         # __init__ runs in the caller's thread (no hand-off; async primitives made
-        # there bind to the worker's loop on first use); methods run on the loop.
+        # there bind to the worker's loop on first use); methods run on the loop,
+        # whose thread starts with the first call (as a ThreadPoolExecutor's does).
         self._invoker = self.runtime.build()
         self._link = link
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run_loop, name=self._name, daemon=True)
-        self._thread.start()
 
     def _run_loop(self) -> None:
         loop = self._loop
@@ -60,10 +59,12 @@ class AsyncioBackend(Transport):
         asyncio.set_event_loop(loop)
         try:
             loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
             if self._invoker is not None:
                 self._invoker.close()
+            self._ended.set()
 
     # -- calls ------------------------------------------------------------------------
     def send(self, batch: Sequence[CallFuture]) -> None:
@@ -72,6 +73,12 @@ class AsyncioBackend(Transport):
             if self._scheduled:
                 return
             self._scheduled = True
+            if self._thread is None:
+                loop = self._loop = asyncio.new_event_loop()
+                loop.call_soon(self._drain)
+                self._thread = threading.Thread(target=self._run_loop, name=self._name, daemon=True)
+                self._thread.start()
+                return
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._drain)
 
@@ -98,7 +105,6 @@ class AsyncioBackend(Transport):
                 self._lane = SerialRunner(
                     self._name + "-sync", self._invoker, self._link, owns_invoker=False
                 )
-                self._lane.start()
             return self._lane
 
     async def _run(self, call: CallFuture) -> None:
@@ -119,56 +125,62 @@ class AsyncioBackend(Transport):
             link.deliver(call, OK, result)
 
     # -- shutdown ---------------------------------------------------------------------
+    def _begin_shutdown(self, deadline: float) -> None:
+        # on the loop: with nothing running, stop at once; else let tasks finish first
+        loop = self._loop
+        assert loop is not None
+        if not self._tasks:
+            loop.stop()
+            return
+        task = loop.create_task(self._shutdown(deadline))
+        task.add_done_callback(lambda _: loop.stop())
+
     async def _shutdown(self, deadline: float) -> None:
-        if self._tasks:
-            _, pending = await asyncio.wait(
-                set(self._tasks), timeout=max(0.0, deadline - monotonic())
-            )
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending, timeout=_GRACE)
-        assert self._loop is not None
-        await self._loop.shutdown_asyncgens()
+        _, pending = await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - monotonic()))
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=_GRACE)
 
     def stop(self, deadline: float) -> None:
         with self._lock:
-            if self._stopping or self._thread is None:
+            if self._stopping:
                 return
             self._stopping = True
             items, self._inbox = self._inbox, []
-            lane = self._lane
+            lane, loop, thread = self._lane, self._loop, self._thread
         for call in items:
             self._link.drop(call)
         if lane is not None:
             lane.stop(deadline)
-        loop, thread = self._loop, self._thread
+        if thread is None:  # never called: no loop was made
+            if self._invoker is not None:
+                self._invoker.close()
+            return
         assert loop is not None
         if thread is threading.current_thread():
-            loop.call_soon(loop.stop)  # stop() from a method of this very worker
+            self._begin_shutdown(deadline)  # stop() from a method of this very worker
             return
         try:
-            done = asyncio.run_coroutine_threadsafe(self._shutdown(deadline), loop)
+            loop.call_soon_threadsafe(self._begin_shutdown, deadline)
         except RuntimeError:
             return  # the loop has ended already
-        # stop the loop only after the shutdown result has been delivered
-        done.add_done_callback(lambda _: _stop_loop(loop))
-        try:
-            done.result(max(0.0, deadline - monotonic()) + _GRACE)
-        except BaseException:
-            return  # the loop is blocked by a method that never yields: abandon its thread
-        thread.join(_GRACE)
+        # A loop blocked by a method that never yields is abandoned at the deadline.
+        self._ended.wait(max(0.0, deadline - monotonic()) + _GRACE)
 
     def close_when_idle(self) -> None:
         with self._lock:
-            if self._stopping or self._thread is None:
+            if self._stopping:
                 return
             self._stopping = True
-            lane = self._lane
+            lane, loop = self._lane, self._loop
         if lane is not None:
             lane.close_when_idle()
-        assert self._loop is not None
-        _stop_loop(self._loop)
+        if loop is None:
+            if self._invoker is not None:
+                self._invoker.close()
+            return
+        _stop_loop(loop)
 
 
 def _stop_loop(loop: asyncio.AbstractEventLoop) -> None:

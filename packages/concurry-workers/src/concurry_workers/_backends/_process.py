@@ -32,8 +32,15 @@ __all__ = ["ProcessBackend"]
 
 _GRACE = 2.0  # seconds between terminate() and kill()
 
-# Imported once by the fork server, so each forked worker starts with them loaded.
-_PRELOAD = ["concurry_workers._backends._child", "concurry_limits", "concurry_retry"]
+# Imported once by the fork server, so each forked worker starts with them loaded;
+# the hook spares concurry's children a re-run of the main script (see its doc).
+_PRELOAD = [
+    "concurry_workers._backends._forkserver_hook",
+    "concurry_workers._backends._child",
+    "concurry_limits",
+    "concurry_limits._backends._inprocess",  # the store of every worker's (empty) LimitSet
+    "concurry_retry",
+]
 
 # Live transports, so that interpreter exit can end their children (see _end_children).
 _live: weakref.WeakSet[ProcessBackend] = weakref.WeakSet()

@@ -41,17 +41,26 @@ class SerialRunner:
         self._owns_invoker = owns_invoker
         self._queue: SimpleQueue[Any] = SimpleQueue()
         self._stopping = False
+        self._lock = threading.Lock()
+        self._started = False  # the thread starts with the first call (see send)
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
 
-    def start(self) -> None:
-        """Start the thread."""
-        self._thread.start()
-
     def send(self, batch: Sequence[CallFuture]) -> None:
-        """Queue calls (never blocks)."""
+        """Queue calls; the first one starts the thread.
+
+        Starting at the first call, with the call already queued, means the new
+        thread finds work at once instead of going to sleep and being woken:
+        a worker that is started, called once and stopped costs what a
+        ``ThreadPoolExecutor`` does.
+        """
         put = self._queue.put
         for call in batch:
             put(call)
+        if not self._started:
+            with self._lock:
+                if not self._started:
+                    self._started = True
+                    self._thread.start()
 
     def _main(self) -> None:
         queue, link, invoker = self._queue, self._link, self._invoker
@@ -91,6 +100,13 @@ class SerialRunner:
         """Drop queued calls, let the running one finish until ``deadline``, then abandon it."""
         self._stopping = True
         self._queue.put(_STOP)
+        with self._lock:
+            started, self._started = self._started, True  # no start after stop
+        if not started:
+            self._drop_queued()
+            if self._owns_invoker:
+                self._invoker.close()
+            return
         thread = self._thread
         if thread is threading.current_thread() or not thread.is_alive():
             return
@@ -104,7 +120,12 @@ class SerialRunner:
 
     def close_when_idle(self) -> None:
         """Run what is queued, then let the thread end (without waiting for it)."""
-        self._queue.put(_CLOSE)
+        with self._lock:
+            started, self._started = self._started, True
+        if started:
+            self._queue.put(_CLOSE)
+        elif self._owns_invoker:
+            self._invoker.close()
 
     @property
     def thread(self) -> threading.Thread:

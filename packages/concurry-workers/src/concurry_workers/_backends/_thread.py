@@ -19,7 +19,7 @@ class ThreadBackend(Transport):
 
     ``__init__`` runs in the caller's thread (its error surfaces there, with
     no thread hand-off); every method call, async ones included (to
-    completion), runs on the worker's thread.
+    completion), runs on the worker's thread, which starts with the first call.
     """
 
     def __init__(self, runtime: Any, options: dict[str, Any]) -> None:
@@ -30,7 +30,6 @@ class ThreadBackend(Transport):
         invoker = self.runtime.build()
         name = f"concurry-thread-{self.runtime.worker_cls.__name__}"
         self._runner = SerialRunner(name, invoker, link)
-        self._runner.start()
         self.send = self._runner.send  # type: ignore[method-assign]  # one hop less per call
 
     def send(self, batch: Sequence[CallFuture]) -> None:
