@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Any
 
 from ._config import config_version
@@ -98,11 +99,23 @@ def _class_options(cls: type) -> dict[str, Any]:
     return merged
 
 
+_model_classes: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
+
+
 def _is_model_class(cls: type) -> bool:
-    for klass in cls.__mro__:
-        if klass.__module__.startswith("pydantic") and klass.__name__ == "BaseModel":
-            return True
-    return False
+    try:
+        return _model_classes[cls]
+    except (KeyError, TypeError):
+        pass
+    found = any(
+        klass.__module__.startswith("pydantic") and klass.__name__ == "BaseModel"
+        for klass in cls.__mro__
+    )
+    try:
+        _model_classes[cls] = found
+    except TypeError:
+        pass
+    return found
 
 
 def _check_model_class(cls: type, mode: ExecutionMode) -> None:

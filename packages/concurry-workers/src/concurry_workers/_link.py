@@ -132,8 +132,9 @@ class Link:
         self._unsent: deque[CallFuture] = deque()
         self._next_id = 0
         self._transport_closed = False
-        self._stop_done = threading.Event()
         self._stopping = False
+        # held by the first stop() until it returns; a second stop() waits on it
+        self._stop_lock = threading.Lock()
 
     # -- introspection ------------------------------------------------------------------
     @property
@@ -432,6 +433,7 @@ class Link:
             first = not self._stopping
             self._stopping = True
             if first:
+                self._stop_lock.acquire()
                 self._state = CLOSED
                 dropped = [f for f in self._queue if f._phase is not DONE]
                 dropped.extend(f for f in self._unsent if f._phase is not DONE)
@@ -442,14 +444,15 @@ class Link:
                 self._unsent.clear()
                 self._queued = 0
         if not first:
-            self._stop_done.wait(max(0.0, deadline - monotonic()) + STOP_SLACK)
+            if self._stop_lock.acquire(timeout=max(0.0, deadline - monotonic()) + STOP_SLACK):
+                self._stop_lock.release()
             return
         try:
             for future in dropped:
                 _settle(future, CANCELLED, None)
             self.transport.stop(deadline)
         finally:
-            self._stop_done.set()
+            self._stop_lock.release()
 
     def close_when_idle(self) -> None:
         """The proxy was dropped: run what was submitted, then let the transport go."""

@@ -59,7 +59,8 @@ class AsyncioBackend(Transport):
         asyncio.set_event_loop(loop)
         try:
             loop.run_forever()
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            if getattr(loop, "_asyncgens", True):  # skip a whole task when there are none
+                loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
             if self._invoker is not None:
