@@ -21,25 +21,52 @@ __all__ = [
 ]
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
+_PLAIN, _FUTURE, _CONTAINER = 0, 1, 2
+
+# type -> kind. ``isinstance(x, BaseFuture)`` goes through ABCMeta (~0.2 us); a
+# dict lookup on the exact type is ~25 ns, and every call's arguments are scanned.
+_KINDS: dict[type, int] = {
+    **dict.fromkeys((int, float, complex, str, bytes, bool, type(None)), _PLAIN),
+    **dict.fromkeys(_CONTAINERS, _CONTAINER),
+}
+_BUILTIN_KINDS = dict(_KINDS)
+
+
+def _kind(kind_of: type) -> int:
+    found = _KINDS.get(kind_of)
+    if found is None:
+        if issubclass(kind_of, BaseFuture):
+            found = _FUTURE
+        else:
+            found = _CONTAINER if kind_of in _CONTAINERS else _PLAIN
+        if len(_KINDS) > 4096:  # classes made on the fly must not pile up here
+            _KINDS.clear()
+            _KINDS.update(_BUILTIN_KINDS)
+        _KINDS[kind_of] = found
+    return found
 
 
 def has_futures(value: Any) -> bool:
     """True when ``value`` is or contains a ``BaseFuture``."""
-    if isinstance(value, BaseFuture):
+    kind = _kind(type(value))
+    if kind == _PLAIN:
+        return False
+    if kind == _FUTURE:
         return True
-    kind = type(value)
-    if kind in _CONTAINERS:
-        items = value.values() if kind is dict else value
-        return any(has_futures(item) for item in items)
+    get = _KINDS.get
+    for item in value.values() if type(value) is dict else value:
+        if get(type(item)) != _PLAIN and has_futures(item):
+            return True
     return False
 
 
 def collect_futures(value: Any, out: list[BaseFuture] | None = None) -> list[BaseFuture]:
     """Every ``BaseFuture`` in ``value`` (searched like ``unwrap_value``)."""
     found: list[BaseFuture] = [] if out is None else out
-    if isinstance(value, BaseFuture):
+    kind = _kind(type(value))
+    if kind == _FUTURE:
         found.append(value)
-    elif type(value) in _CONTAINERS:
+    elif kind == _CONTAINER:
         for item in value.values() if type(value) is dict else value:
             collect_futures(item, found)
     return found
@@ -47,24 +74,26 @@ def collect_futures(value: Any, out: list[BaseFuture] | None = None) -> list[Bas
 
 def call_has_futures(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """True when any argument of a call is or contains a ``BaseFuture``."""
+    get = _KINDS.get
     for item in args:
-        if isinstance(item, BaseFuture) or (type(item) in _CONTAINERS and has_futures(item)):
+        if get(type(item)) != _PLAIN and has_futures(item):
             return True
-    for item in kwargs.values():
-        if isinstance(item, BaseFuture) or (type(item) in _CONTAINERS and has_futures(item)):
-            return True
+    if kwargs:
+        for item in kwargs.values():
+            if get(type(item)) != _PLAIN and has_futures(item):
+                return True
     return False
 
 
 def unwrap_value(value: Any) -> Any:
     """Return ``value`` with every nested ``BaseFuture`` replaced by its result (blocking)."""
-    if isinstance(value, BaseFuture):
+    kind = _kind(type(value))
+    if kind == _FUTURE:
         return value.result()
-    kind = type(value)
-    if kind in _CONTAINERS and has_futures(value):
-        if kind is dict:
+    if kind == _CONTAINER and has_futures(value):
+        if type(value) is dict:
             return {k: unwrap_value(v) for k, v in value.items()}
-        return kind(unwrap_value(v) for v in value)
+        return type(value)(unwrap_value(v) for v in value)
     return value
 
 
@@ -78,13 +107,13 @@ def unwrap_call(
 
 
 async def _aunwrap_value(value: Any) -> Any:
-    if isinstance(value, BaseFuture):
+    kind = _kind(type(value))
+    if kind == _FUTURE:
         return await value
-    kind = type(value)
-    if kind in _CONTAINERS and has_futures(value):
-        if kind is dict:
+    if kind == _CONTAINER and has_futures(value):
+        if type(value) is dict:
             return {k: await _aunwrap_value(v) for k, v in value.items()}
-        return kind([await _aunwrap_value(v) for v in value])
+        return type(value)([await _aunwrap_value(v) for v in value])
     return value
 
 
