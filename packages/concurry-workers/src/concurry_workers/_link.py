@@ -73,6 +73,8 @@ QUEUED, UNSENT, SENT, DONE = "queued", "unsent", "sent", "done"
 ALIVE, BROKEN, DRAINING, CLOSED = "alive", "broken", "draining", "closed"
 # ``_remaining`` while the resolved values are being read (outside the lock)
 _RESOLVING = -2
+# future states in which a call can no longer be begun
+_SETTLED = (_futures_base.CANCELLED_AND_NOTIFIED, _futures_base.FINISHED)
 # outcome kinds a transport delivers
 OK, ERROR, CANCELLED = 0, 1, 2
 
@@ -323,10 +325,12 @@ class Link:
         """Mark a sent call running just before it runs; False: skip it (cancelled or failed)."""
         if future._phase is DONE:
             return False
-        try:
+        # Checked and changed under the future's own (re-entrant) condition: a
+        # cancel's notification (``_settled_elsewhere``) or a death may race with us.
+        with future._condition:  # type: ignore[attr-defined]
+            if future._state in _SETTLED:  # type: ignore[attr-defined]
+                return False
             return future.set_running_or_notify_cancel()
-        except RuntimeError:  # settled by a death in the meantime
-            return False
 
     def deliver(self, future: CallFuture, kind: int, value: Any) -> None:
         """Record the outcome of one sent call (``OK`` / ``ERROR`` / ``CANCELLED``: never ran)."""
@@ -416,8 +420,9 @@ class Link:
             close = self._idle_close_due()
         # It will never be begun: tell concurrent.futures.wait() it is over now
         # (CANCELLED -> CANCELLED_AND_NOTIFIED), as an executor does for a work item.
-        if future._state == _futures_base.CANCELLED:  # type: ignore[attr-defined]
-            future.set_running_or_notify_cancel()
+        with future._condition:  # type: ignore[attr-defined]
+            if future._state == _futures_base.CANCELLED:  # type: ignore[attr-defined]
+                future.set_running_or_notify_cancel()
         self._after(watch, close)
 
     # -- shutdown -----------------------------------------------------------------------
