@@ -171,13 +171,14 @@ class ProcessBackend(Transport):
             self._conn.send_bytes(message)
             return True
         except (OSError, ValueError) as exc:
-            if not self._gone:
-                # A child that can no longer be fed must not be left waiting for
-                # calls: end it, so the reader reports it and every call fails.
-                # (Only the reader polls the process: two threads polling one
-                # Popen lose its exit code.)
+            with self._cond:
+                if self._gone:
+                    return False
                 self._broken_pipe = f"{type(exc).__name__}: {exc}"
-                self._proc.kill()
+            # A child that can no longer be fed must not be left waiting for calls:
+            # end it, so the reader reports it and every call fails. (Only the reader
+            # polls the process: two threads polling one Popen lose its exit code.)
+            self._proc.kill()
             return False
 
     # -- child -> parent --------------------------------------------------------------
@@ -198,20 +199,22 @@ class ProcessBackend(Transport):
             self._on_exit()
 
     def _on_exit(self) -> None:
+        with self._cond:  # first: the feeder stops, and no one signals a reaped pid
+            self._gone = True
+            self._outbox = []
+            self._cond.notify_all()
         proc = self._proc
         proc.join(_GRACE)
         _kill(proc)
         code = proc.exitcode
-        if self._terminated_by is not None:
-            reason = f"worker process was terminated by stop(timeout={self._terminated_by:.3g})"
+        with self._cond:
+            terminated_by, broken_pipe = self._terminated_by, self._broken_pipe
+        if terminated_by is not None:
+            reason = f"worker process was terminated by stop(timeout={terminated_by:.3g})"
         else:
             reason = f"worker process died with {_describe_exit(code)}"
-            if self._broken_pipe is not None:
-                reason += f" (writing to it failed: {self._broken_pipe})"
-        with self._cond:
-            self._gone = True
-            self._outbox = []
-            self._cond.notify_all()
+            if broken_pipe is not None:
+                reason += f" (writing to it failed: {broken_pipe})"
         self._conn.close()
         self._link.died(WorkerDiedError(reason, code))
 
@@ -233,7 +236,8 @@ class ProcessBackend(Transport):
             return  # stop() from a done-callback run by the reader: it is exiting anyway
         reader.join(timeout)
         if reader.is_alive():
-            self._terminated_by = timeout
+            with self._cond:
+                self._terminated_by = timeout
             self._proc.terminate()
             reader.join(_GRACE)
         if reader.is_alive():
