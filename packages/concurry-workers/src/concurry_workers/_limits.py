@@ -60,15 +60,17 @@ def limits_for_worker(limits: Any, mode: Any, worker_index: int = 0, shared: boo
         worker_index: Position in a pool (offsets a LimitPool's round-robin).
         shared: Build one set shared by several workers (pools) from a list of Limits.
     """
-    from concurry_limits import LimitPool, LimitSet
-
     mode_name = getattr(mode, "value", mode)
     if limits is None or limits == ():
         # an empty set holds no state, so one per mode is shared by every worker
         empty = _EMPTY.get(mode_name)
         if empty is None:
+            from concurry_limits import LimitSet
+
             empty = _EMPTY[mode_name] = LimitSet([], mode=mode_name)
         return empty
+    from concurry_limits import LimitPool, LimitSet
+
     process = mode_name == "process"
     if isinstance(limits, LimitSet):
         return _cross_process(limits) if process else limits

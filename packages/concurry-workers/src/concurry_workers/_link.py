@@ -42,7 +42,9 @@ Lock rules (``Link._lock``, a plain non-reentrant lock):
 3. With the lock held the link calls out to exactly one thing:
    ``transport.send(batch)``, which must neither block nor call back into the
    link. Sending under the lock is what keeps calls in admission order when
-   several threads admit at once.
+   several threads admit at once. A transport that has to do something slow
+   first (start its thread) asks for it by returning True from ``send``; the
+   link then calls ``transport.kick()`` once the lock is released.
 4. A user's ``cancel()`` is seen through the future's completion hook, which
    takes the lock: a cancel and an admission are therefore ordered by the
    lock, so a cancelled call never holds a slot and the number of calls in
@@ -134,9 +136,12 @@ class Link:
         self._unsent: deque[CallFuture] = deque()
         self._next_id = 0
         self._transport_closed = False
+        self._kick_due = False
         self._stopping = False
         # held by the first stop() until it returns; a second stop() waits on it
         self._stop_lock = threading.Lock()
+        #: A weak reference to the proxy's handle; its callback is ``owner_dropped``.
+        self.owner: Any = None
 
     # -- introspection ------------------------------------------------------------------
     @property
@@ -181,12 +186,14 @@ class Link:
         future = CallFuture(self, name, args, kwargs)
         needs = self._unwrap and bool(args or kwargs) and call_has_futures(args, kwargs)
         future._needs_args = needs
+        death: BaseException | None = None
         with self._lock:
             if self._state is not ALIVE:
                 death = self._death
                 if self._state is not BROKEN or death is None:
                     raise WorkerStoppedError()
                 future._phase = DONE
+                kick = False
             else:
                 self._next_id += 1
                 future._id = self._next_id
@@ -198,13 +205,16 @@ class Link:
                 self._table[future._id] = future
                 if not needs and not self._unsent:
                     future._phase = SENT  # the common case: straight to the transport
-                    self.transport.send((future,))
-                    return future
-                future._phase = UNSENT
-                future._remaining = -1 if needs else 0
-                self._unsent.append(future)
-                self._flush()
-        if future._phase is DONE:
+                    kick = self.transport.send((future,))
+                else:
+                    future._phase = UNSENT
+                    future._remaining = -1 if needs else 0
+                    self._unsent.append(future)
+                    self._flush()
+                    kick = self._take_kick()
+        if kick:
+            self.transport.kick()
+        if death is not None:  # the worker had died: fail at once, as every other call
             _settle(future, ERROR, death)
         elif needs:
             self._watch(future)
@@ -250,8 +260,12 @@ class Link:
             unsent.popleft()
             head._phase = SENT
             batch.append(head)
-        if batch:
-            self.transport.send(batch)
+        if batch and self.transport.send(batch):
+            self._kick_due = True
+
+    def _take_kick(self) -> bool:
+        due, self._kick_due = self._kick_due, False
+        return due
 
     def _finish(self, future: CallFuture) -> list[CallFuture]:
         """Mark one admitted call DONE, free its slot, admit and send what can go now."""
@@ -310,11 +324,14 @@ class Link:
             else:
                 watch = self._finish(future)
                 close = self._idle_close_due()
+            kick = self._take_kick()
         if error is not None:
             _settle(future, ERROR, error)
-        self._after(watch, close)
+        self._after(watch, close, kick)
 
-    def _after(self, watch: list[CallFuture], close: bool) -> None:
+    def _after(self, watch: list[CallFuture], close: bool, kick: bool = False) -> None:
+        if kick:
+            self.transport.kick()
         for future in watch:
             self._watch(future)
         if close:
@@ -343,9 +360,10 @@ class Link:
             if self._unsent:
                 self._flush()
             close = self._idle_close_due() if self._state is DRAINING else False
+            kick = self._kick_due and self._take_kick()
         _settle(future, kind, value)
-        if watch or close:
-            self._after(watch, close)
+        if watch or close or kick:
+            self._after(watch, close, kick)
 
     def deliver_many(self, items: Iterable[tuple[int, int, Any]]) -> None:
         """``deliver`` for a batch of ``(call id, kind, value)`` (transports that use ids)."""
@@ -363,9 +381,10 @@ class Link:
             if self._unsent:
                 self._flush()
             close = self._idle_close_due()
+            kick = self._take_kick()
         for future, kind, value in done:
             _settle(future, kind, value)
-        self._after(watch, close)
+        self._after(watch, close, kick)
 
     def drop(self, future: CallFuture) -> None:
         """A sent call the transport discards without running it: it ends cancelled."""
@@ -418,12 +437,13 @@ class Link:
             else:
                 watch = self._finish(future)
             close = self._idle_close_due()
+            kick = self._take_kick()
         # It will never be begun: tell concurrent.futures.wait() it is over now
         # (CANCELLED -> CANCELLED_AND_NOTIFIED), as an executor does for a work item.
         with future._condition:  # type: ignore[attr-defined]
             if future._state == _futures_base.CANCELLED:  # type: ignore[attr-defined]
                 future.set_running_or_notify_cancel()
-        self._after(watch, close)
+        self._after(watch, close, kick)
 
     # -- shutdown -----------------------------------------------------------------------
     def stop(self, timeout: float) -> None:
@@ -458,6 +478,11 @@ class Link:
             self.transport.stop(deadline)
         finally:
             self._stop_lock.release()
+
+    def owner_dropped(self, _ref: Any = None) -> None:
+        """The proxy (and every remote method taken from it) is gone: close when idle."""
+        self.owner = None
+        self.close_when_idle()
 
     def close_when_idle(self) -> None:
         """The proxy was dropped: run what was submitted, then let the transport go."""

@@ -35,18 +35,28 @@ class OnDemandTransport:
         self._lock = threading.Lock()
         self._threads: set[threading.Thread] = set()
         self._workers: set[Any] = set()
+        self._pending: list[CallFuture] = []
         self._link: Any = None
 
     def start(self, link: Link) -> None:
         self._link = link
 
-    def send(self, batch: Sequence[CallFuture]) -> None:
-        for call in batch:
-            thread = threading.Thread(
-                target=self._one_shot, args=(call,), name="concurry-on-demand", daemon=True
-            )
-            with self._lock:
-                self._threads.add(thread)
+    def send(self, batch: Sequence[CallFuture]) -> bool:
+        with self._lock:
+            self._pending.extend(batch)
+        return True  # threads are started by kick(), outside the link's lock
+
+    def kick(self) -> None:
+        with self._lock:  # after stop() nothing is pending: it dropped what was
+            pending, self._pending = self._pending, []
+            threads = [
+                threading.Thread(
+                    target=self._one_shot, args=(call,), name="concurry-on-demand", daemon=True
+                )
+                for call in pending
+            ]
+            self._threads.update(threads)
+        for thread in threads:
             thread.start()
 
     def _one_shot(self, call: CallFuture) -> None:
@@ -74,7 +84,10 @@ class OnDemandTransport:
 
     def stop(self, deadline: float) -> None:
         with self._lock:
+            dropped, self._pending = self._pending, []
             threads = list(self._threads)
+        for call in dropped:  # sent, but their threads never started
+            self._link.drop(call)
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(max(0.0, deadline - monotonic()))

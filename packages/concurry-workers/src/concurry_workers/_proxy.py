@@ -99,7 +99,9 @@ class WorkerProxy:
         self._dynamic = hasattr(worker_cls, "__getattr__")
         self._init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
         # Dropped without stop(): finish what was submitted, then free the worker.
-        self._finalizer = weakref.finalize(handle, link.close_when_idle)
+        # (A weak reference with a callback, kept by the link: cheaper than
+        # weakref.finalize, and close_when_idle() is a no-op once stop() ran.)
+        link.owner = weakref.ref(handle, link.owner_dropped)
 
     # -- attribute access -------------------------------------------------------------
     def __getattr__(self, name: str) -> RemoteMethod:
@@ -140,9 +142,7 @@ class WorkerProxy:
         Raises:
             ValueError: ``timeout`` is negative or not a number.
         """
-        wait = resolve_stop_timeout(self._spec, timeout)
-        self._finalizer.detach()
-        self._link.stop(wait)
+        self._link.stop(resolve_stop_timeout(self._spec, timeout))
 
     def __enter__(self) -> WorkerProxy:
         return self

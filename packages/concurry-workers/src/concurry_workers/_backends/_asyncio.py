@@ -68,20 +68,26 @@ class AsyncioBackend(Transport):
             self._ended.set()
 
     # -- calls ------------------------------------------------------------------------
-    def send(self, batch: Sequence[CallFuture]) -> None:
+    def send(self, batch: Sequence[CallFuture]) -> bool:
         with self._lock:
             self._inbox.extend(batch)
             if self._scheduled:
-                return
+                return False
             self._scheduled = True
             if self._thread is None:
-                loop = self._loop = asyncio.new_event_loop()
-                loop.call_soon(self._drain)
-                self._thread = threading.Thread(target=self._run_loop, name=self._name, daemon=True)
-                self._thread.start()
-                return
+                return True  # kick() makes the loop and its thread, outside the link's lock
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._drain)
+        return False
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._thread is not None or self._stopping:
+                return
+            loop = self._loop = asyncio.new_event_loop()
+            loop.call_soon(self._drain)
+            self._thread = threading.Thread(target=self._run_loop, name=self._name, daemon=True)
+            self._thread.start()
 
     def _drain(self) -> None:
         with self._lock:
@@ -97,7 +103,9 @@ class AsyncioBackend(Transport):
                     task = loop.create_task(self._run(call))
                     self._tasks.add(task)
             else:
-                self._sync_lane().send((call,))
+                lane = self._sync_lane()
+                if lane.send((call,)):
+                    lane.kick()
 
     def _sync_lane(self) -> SerialRunner:
         with self._lock:

@@ -31,7 +31,8 @@ class Transport(ABC):
     - ``send(batch)`` hands over calls (``CallFuture`` objects carrying
       ``name``, ``args``, ``kwargs``) in the order they must run. It is called
       with the link's lock held: it must not block and must not call back
-      into the link.
+      into the link. It may return True to have ``kick()`` called once the
+      lock is released (to start a thread, say, which blocks briefly).
     - Just before a call runs, ``link.begin(call)``; if that returns False the
       call was cancelled or already failed: skip it. Its outcome goes to
       ``link.deliver(call, OK | ERROR, value)``; a call discarded unrun (on
@@ -60,9 +61,16 @@ class Transport(ABC):
     def start(self, link: Link) -> None:
         """Create the instance; raise its ``__init__`` error with the original type."""
 
-    def send(self, batch: Sequence[CallFuture]) -> None:
-        """Hand calls over, in order (called with the link's lock held: never block)."""
+    def send(self, batch: Sequence[CallFuture]) -> bool | None:
+        """Hand calls over, in order (called with the link's lock held: never block).
+
+        Returns:
+            True to ask for ``kick()`` after the link's lock is released.
+        """
         raise NotImplementedError
+
+    def kick(self) -> None:  # noqa: B027 (optional hook: most transports defer nothing)
+        """Do what ``send`` deferred (called without the link's lock)."""
 
     @abstractmethod
     def stop(self, deadline: float) -> None:

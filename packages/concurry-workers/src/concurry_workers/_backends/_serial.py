@@ -45,22 +45,26 @@ class SerialRunner:
         self._started = False  # the thread starts with the first call (see send)
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
 
-    def send(self, batch: Sequence[CallFuture]) -> None:
-        """Queue calls; the first one starts the thread.
+    def send(self, batch: Sequence[CallFuture]) -> bool:
+        """Queue calls (never blocks); True while the thread still has to be started.
 
-        Starting at the first call, with the call already queued, means the new
-        thread finds work at once instead of going to sleep and being woken:
-        a worker that is started, called once and stopped costs what a
+        The thread starts with the first call (``kick``), with the call already
+        queued, so it finds work at once instead of going to sleep and being
+        woken: a worker that is started, called once and stopped costs what a
         ``ThreadPoolExecutor`` does.
         """
         put = self._queue.put
         for call in batch:
             put(call)
-        if not self._started:
-            with self._lock:
-                if not self._started:
-                    self._started = True
-                    self._thread.start()
+        return not self._started  # a stale False only costs a kick() that finds it started
+
+    def kick(self) -> None:
+        """Start the thread if it has not started (and no stop came first)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            self._thread.start()
 
     def _main(self) -> None:
         queue, link, invoker = self._queue, self._link, self._invoker

@@ -30,11 +30,16 @@ class ThreadBackend(Transport):
         invoker = self.runtime.build()
         name = f"concurry-thread-{self.runtime.worker_cls.__name__}"
         self._runner = SerialRunner(name, invoker, link)
+        self.kick = self._runner.kick  # type: ignore[method-assign]
         self.send = self._runner.send  # type: ignore[method-assign]  # one hop less per call
 
-    def send(self, batch: Sequence[CallFuture]) -> None:
+    def send(self, batch: Sequence[CallFuture]) -> bool:
         assert self._runner is not None
-        self._runner.send(batch)
+        return self._runner.send(batch)
+
+    def kick(self) -> None:
+        if self._runner is not None:
+            self._runner.kick()
 
     def stop(self, deadline: float) -> None:
         if self._runner is not None:
