@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import SerializationError, WorkerDiedError
 from .._link import CANCELLED, ERROR, OK
+from . import _forkserver
 from . import _wire as wire
 from ._base import Transport
 from ._child import child_main
@@ -31,16 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["ProcessBackend"]
 
 _GRACE = 2.0  # seconds between terminate() and kill()
-
-# Imported once by the fork server, so each forked worker starts with them loaded;
-# the hook spares concurry's children a re-run of the main script (see its doc).
-_PRELOAD = [
-    "concurry_workers._backends._forkserver_hook",
-    "concurry_workers._backends._child",
-    "concurry_limits",
-    "concurry_limits._backends._inprocess",  # the store of every worker's (empty) LimitSet
-    "concurry_retry",
-]
 
 # Live transports, so that interpreter exit can end their children (see _end_children).
 _live: weakref.WeakSet[ProcessBackend] = weakref.WeakSet()
@@ -79,14 +70,20 @@ class ProcessBackend(Transport):
                 f"worker class or init arguments could not be pickled: {exc}"
             ) from exc
         method = self.options.get("mp_context") or "spawn"
-        ctx: Any = multiprocessing.get_context(method)
-        if method == "forkserver":
-            _add_forkserver_preload(ctx)
-        parent_conn, child_conn = ctx.Pipe(duplex=True)
         name = f"concurry-process-{self.runtime.worker_cls.__name__}"
-        proc = ctx.Process(target=child_main, args=(child_conn, payload), name=name, daemon=True)
-        proc.start()
-        child_conn.close()
+        if method == "forkserver":
+            try:
+                proc, parent_conn = _forkserver.spawn(payload, name, _modules_of(self.runtime))
+            except OSError as exc:
+                raise WorkerDiedError(f"worker process could not be started: {exc}") from exc
+        else:
+            ctx: Any = multiprocessing.get_context(method)
+            parent_conn, child_conn = ctx.Pipe(duplex=True)
+            proc = ctx.Process(
+                target=child_main, args=(child_conn, payload), name=name, daemon=True
+            )
+            proc.start()
+            child_conn.close()
         self._proc, self._conn, self._link = proc, parent_conn, link
         message = None
         if parent_conn in wait([parent_conn, proc.sentinel]):
@@ -112,9 +109,9 @@ class ProcessBackend(Transport):
         if message is not None and message[:1] == wire.INIT_ERROR:
             raise wire.unpack_exception(cloudpickle.loads(message[1:]))
         hint = ""
-        if ctx.get_start_method() != "fork" and getattr(sys.modules["__main__"], "__file__", None):
-            # spawn/forkserver children import the main script first: without a
-            # __main__ guard it starts workers again from inside the child
+        if method == "spawn" and getattr(sys.modules["__main__"], "__file__", None):
+            # spawn children import the main script first: without a __main__
+            # guard it starts workers again from inside the child
             hint = (
                 "; if the main script starts workers at its top level, put that code "
                 "under `if __name__ == '__main__':`"
@@ -249,6 +246,17 @@ class ProcessBackend(Transport):
             self._request(wire.CLOSE)
 
 
+def _modules_of(runtime: Any) -> list[str]:
+    """Importable modules a worker child will need: the class's and its init callables'."""
+    names = []
+    for obj in (runtime.worker_cls, *runtime.args, *runtime.kwargs.values()):
+        if isinstance(obj, type) or callable(obj):
+            module = getattr(obj, "__module__", None)
+            if isinstance(module, str) and module != "__main__" and module in sys.modules:
+                names.append(module)
+    return list(dict.fromkeys(names))
+
+
 def _results(items: list[tuple[Any, bool, Any]], link: Link) -> list[tuple[int, int, Any]]:
     out: list[tuple[int, int, Any]] = []
     for (call_id, kind), ok, value in items:
@@ -285,16 +293,6 @@ def _end_children() -> None:
         if proc.is_alive():
             proc.kill()
             proc.join(_GRACE)
-
-
-def _add_forkserver_preload(ctx: Any) -> None:
-    # keep what the application asked the fork server to preload; add ours
-    from multiprocessing import forkserver
-
-    current = getattr(forkserver._forkserver, "_preload_modules", None) or ["__main__"]
-    wanted = list(dict.fromkeys([*current, *_PRELOAD]))
-    if wanted != current:
-        ctx.set_forkserver_preload(wanted)
 
 
 def _kill(proc: Any) -> None:
