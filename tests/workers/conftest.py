@@ -33,8 +33,9 @@ def queuing_mode(request: pytest.FixtureRequest) -> str:
 
 
 def _children() -> set[int]:
-    pids = set()
-    me = str(os.getpid())
+    """Live worker processes of this test process: its children, and the children of
+    its fork servers (process workers are forked by a fork server, not by us)."""
+    parents: dict[str, list[str]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -43,9 +44,24 @@ def _children() -> set[int]:
                 fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if fields[1] == me and fields[0] != "Z" and not _is_helper(entry):
-            pids.add(int(entry))
+        if fields[0] != "Z":
+            parents.setdefault(fields[1], []).append(entry)
+    me = str(os.getpid())
+    pids = set()
+    for child in parents.get(me, []):
+        if not _is_helper(child):
+            pids.add(int(child))
+        elif _is_fork_server(child):
+            pids.update(int(grandchild) for grandchild in parents.get(child, []))
     return pids
+
+
+def _is_fork_server(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"forkserver" in fh.read()
+    except OSError:
+        return False
 
 
 def _is_helper(pid: str) -> bool:
