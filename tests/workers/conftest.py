@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from workers_helpers import _is_fork_server
 
 LOCAL_MODES = ["sync", "thread", "process", "asyncio"]
 
@@ -51,17 +56,9 @@ def _children() -> set[int]:
     for child in parents.get(me, []):
         if not _is_helper(child):
             pids.add(int(child))
-        elif _is_fork_server(child):
+        elif _is_fork_server(int(child)):
             pids.update(int(grandchild) for grandchild in parents.get(child, []))
     return pids
-
-
-def _is_fork_server(pid: str) -> bool:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return b"forkserver" in fh.read()
-    except OSError:
-        return False
 
 
 def _is_helper(pid: str) -> bool:

@@ -1,0 +1,104 @@
+"""Helpers shared by the workers stress and lifecycle tests: bounded runs and
+checks of worker processes (a worker process is our child, or the child of our
+fork server)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from concurry_futures import wait
+
+
+def run_bounded(fn: Any, limit: float, what: str) -> float:
+    """Run ``fn()`` in a daemon thread; fail if it does not return within ``limit`` s."""
+    box: dict[str, BaseException] = {}
+
+    def target() -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="test-bounded", daemon=True)
+    t0 = time.monotonic()
+    thread.start()
+    thread.join(limit)
+    elapsed = time.monotonic() - t0
+    if thread.is_alive():
+        pytest.fail(f"{what} did not return within {limit} s")
+    if "error" in box:
+        raise box["error"]
+    return elapsed
+
+
+def quiet_stop(worker: Any, timeout: float = 2.0) -> None:
+    """Cleanup: stop a worker, bounded, without masking the test's own failure."""
+    if worker is None:
+        return
+    thread = threading.Thread(target=_stop_ignoring_errors, args=(worker, timeout), daemon=True)
+    thread.start()
+    thread.join(timeout + 15)
+
+
+def _stop_ignoring_errors(worker: Any, timeout: float) -> None:
+    try:
+        worker.stop(timeout=timeout)
+    except BaseException:
+        pass
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def _is_fork_server(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"forkserver" in fh.read()
+    except OSError:
+        return False
+
+
+def is_child_alive(pid: int) -> bool:
+    """True while ``pid`` runs (not a zombie) as a worker child of this process.
+
+    Under forkserver the worker is a child of the fork server, itself our child.
+    """
+    stat = _stat(pid)
+    if stat is None or stat[0] == "Z":
+        return False
+    me, parent = os.getpid(), stat[1]
+    if parent == me:
+        return True
+    grand = _stat(parent)
+    return grand is not None and grand[1] == me and _is_fork_server(parent)
+
+
+def kill_if_ours(pid: int | None) -> None:
+    if pid is not None and is_child_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def settle(futures: list[Any], timeout: float, what: str) -> None:
+    """Wait until every future is done; fail naming how many stayed pending."""
+    try:
+        wait(futures, timeout=timeout)
+        return
+    except TimeoutError:
+        pass
+    pending = [i for i, f in enumerate(futures) if not f.done()]
+    pytest.fail(
+        f"{what}: {len(pending)} of {len(futures)} futures still pending after "
+        f"{timeout} s (first pending indices: {pending[:15]})"
+    )
