@@ -528,6 +528,11 @@ def cancel_unrun(future: Future[Any]) -> None:
     as ``cancel()`` plus ``set_running_or_notify_cancel()`` would.
     """
     if future.cancel():
+        # never begun and never will be: notified now, so that
+        # concurrent.futures.wait() and as_completed() count it as done
+        with future._condition:  # type: ignore[attr-defined]
+            if future._state == _futures_base.CANCELLED:  # type: ignore[attr-defined]
+                future.set_running_or_notify_cancel()
         return
     with future._condition:  # type: ignore[attr-defined]
         if future._state != _futures_base.RUNNING:  # type: ignore[attr-defined]
