@@ -34,13 +34,33 @@ async def _aidentity(x: int) -> int:
     return x
 
 
-def _throughput(submit: Any, n: int) -> float:
+def _throughput(submit: Any, n: int, rounds: int = 1) -> float:
+    """Best calls/s of ``rounds`` runs of n submits followed by n results."""
+
     def go() -> None:
         futures = [submit(i) for i in range(n)]
         for f in futures:
             f.result()
 
-    return n / best_of(go, 3)
+    return n / best_of(go, rounds)
+
+
+def _latency_pair(ours: Any, theirs: Any, n: int, rounds: int = 7) -> tuple[float, float]:
+    """Best seconds per round trip of ours and of the baseline, measured alternately."""
+    mine = base = float("inf")
+    for _ in range(rounds):
+        mine = min(mine, per_call(ours, n, repeat=1))
+        base = min(base, per_call(theirs, n, repeat=1))
+    return mine, base
+
+
+def _throughput_pair(ours: Any, theirs: Any, n: int, rounds: int = 7) -> tuple[float, float]:
+    """Best calls/s of ours and of the baseline, measured alternately (see best_of_pair)."""
+    mine = base = 0.0
+    for _ in range(rounds):
+        mine = max(mine, _throughput(ours, n))
+        base = max(base, _throughput(theirs, n))
+    return mine, base
 
 
 class _LoopThread:
@@ -72,8 +92,7 @@ def run(quick: bool) -> list[Row]:
     rows.append(
         Row(
             "sync: calls/s (10k submit+gather)",
-            _throughput(w.f, n),
-            _throughput(direct, n),
+            *_throughput_pair(w.f, direct, n),
             "completed Future",
             "per_second",
             ">= 0.5x",
@@ -82,8 +101,7 @@ def run(quick: bool) -> list[Row]:
     rows.append(
         Row(
             "sync: latency w.f(x).result()",
-            per_call(lambda: w.f(1).result(), lat_n),
-            per_call(lambda: direct(1).result(), lat_n),
+            *_latency_pair(lambda: w.f(1).result(), lambda: direct(1).result(), lat_n),
             "completed Future",
             "seconds",
             ">= 0.5x",
@@ -94,10 +112,7 @@ def run(quick: bool) -> list[Row]:
     # sync with retries on, every first try succeeding: what the retry plan costs
     w0 = Trivial.options(mode="sync", num_retries=0).init()
     w3 = Trivial.options(mode="sync", num_retries=3).init()
-    retrying = plain = 0.0
-    for _ in range(7):  # interleaved, so a noisy moment on a shared machine hits both
-        plain = max(plain, _throughput(w0.f, n))
-        retrying = max(retrying, _throughput(w3.f, n))
+    retrying, plain = _throughput_pair(w3.f, w0.f, n)
     rows.append(
         Row(
             "sync: calls/s num_retries=3 vs 0",
@@ -117,8 +132,7 @@ def run(quick: bool) -> list[Row]:
         rows.append(
             Row(
                 "thread: calls/s (10k submit+gather)",
-                _throughput(w.f, n),
-                _throughput(lambda i: ex.submit(_identity, i), n),
+                *_throughput_pair(w.f, lambda i: ex.submit(_identity, i), n),
                 "ThreadPoolExecutor(1)",
                 "per_second",
                 ">= 0.8x",
@@ -127,8 +141,9 @@ def run(quick: bool) -> list[Row]:
         rows.append(
             Row(
                 "thread: latency w.f(x).result()",
-                per_call(lambda: w.f(1).result(), lat_n),
-                per_call(lambda: ex.submit(_identity, 1).result(), lat_n),
+                *_latency_pair(
+                    lambda: w.f(1).result(), lambda: ex.submit(_identity, 1).result(), lat_n
+                ),
                 "ThreadPoolExecutor(1)",
                 "seconds",
                 ">= 0.8x",
@@ -143,8 +158,7 @@ def run(quick: bool) -> list[Row]:
     rows.append(
         Row(
             "asyncio: calls/s (10k submit+gather)",
-            _throughput(w.af, n),
-            _throughput(lambda i: rcts(_aidentity(i), lt.loop), n),
+            *_throughput_pair(w.af, lambda i: rcts(_aidentity(i), lt.loop), n),
             "run_coroutine_threadsafe",
             "per_second",
             ">= 0.8x",
@@ -153,8 +167,9 @@ def run(quick: bool) -> list[Row]:
     rows.append(
         Row(
             "asyncio: latency w.af(x).result()",
-            per_call(lambda: w.af(1).result(), lat_n),
-            per_call(lambda: rcts(_aidentity(1), lt.loop).result(), lat_n),
+            *_latency_pair(
+                lambda: w.af(1).result(), lambda: rcts(_aidentity(1), lt.loop).result(), lat_n
+            ),
             "run_coroutine_threadsafe",
             "seconds",
             ">= 0.8x",
@@ -173,8 +188,7 @@ def run(quick: bool) -> list[Row]:
         rows.append(
             Row(
                 "process: calls/s (10k submit+gather)",
-                _throughput(w.f, n),
-                _throughput(lambda i: ex.submit(abs, i), n),
+                *_throughput_pair(w.f, lambda i: ex.submit(abs, i), n, rounds=3),
                 f"ProcessPoolExecutor(1, {ctx})",
                 "per_second",
                 ">= 1.0x",
@@ -183,8 +197,9 @@ def run(quick: bool) -> list[Row]:
         rows.append(
             Row(
                 "process: latency w.f(x).result()",
-                per_call(lambda: w.f(1).result(), lat_n // 4),
-                per_call(lambda: ex.submit(abs, 1).result(), lat_n // 4),
+                *_latency_pair(
+                    lambda: w.f(1).result(), lambda: ex.submit(abs, 1).result(), lat_n // 4
+                ),
                 f"ProcessPoolExecutor(1, {ctx})",
                 "seconds",
                 ">= 1.0x",
