@@ -457,17 +457,18 @@ class Link:
         with self._lock:
             first = not self._stopping
             self._stopping = True
+            dropped: list[CallFuture] = []
             if first:
                 self._stop_lock.acquire()
                 self._state = CLOSED
-                dropped = [f for f in self._queue if f._phase is not DONE]
-                dropped.extend(f for f in self._unsent if f._phase is not DONE)
-                for future in dropped:
-                    future._phase = DONE
-                    self._table.pop(future._id, None)
-                self._queue.clear()
-                self._unsent.clear()
-                self._queued = 0
+                if self._queue or self._unsent:
+                    dropped = [f for f in (*self._queue, *self._unsent) if f._phase is not DONE]
+                    for future in dropped:
+                        future._phase = DONE
+                        self._table.pop(future._id, None)
+                    self._queue.clear()
+                    self._unsent.clear()
+                    self._queued = 0
         if not first:
             if self._stop_lock.acquire(timeout=max(0.0, deadline - monotonic()) + STOP_SLACK):
                 self._stop_lock.release()

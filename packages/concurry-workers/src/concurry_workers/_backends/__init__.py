@@ -24,7 +24,7 @@ _BUILTIN = {
     "asyncio": ("._asyncio", "AsyncioBackend"),
 }
 _INSTALL_HINT = {"ray": "pip install concurry[ray]"}
-_cache: dict[str, type[Backend]] = {}
+_cache: dict[Any, type[Backend]] = {}
 
 
 def get_backend(mode: str | ExecutionMode) -> type[Backend]:
@@ -33,6 +33,10 @@ def get_backend(mode: str | ExecutionMode) -> type[Backend]:
     Raises:
         BackendUnavailableError: No installed package provides the backend.
     """
+    try:
+        return _cache[mode]  # type: ignore[index]  # keyed by the member too: no enum call
+    except (KeyError, TypeError):
+        pass
     name = ExecutionMode(mode).value
     try:
         return _cache[name]
@@ -44,6 +48,8 @@ def get_backend(mode: str | ExecutionMode) -> type[Backend]:
     else:
         backend = _from_entry_point(name)
     _cache[name] = backend
+    if isinstance(mode, ExecutionMode):
+        _cache[mode] = backend  # type: ignore[index]
     return backend
 
 

@@ -92,7 +92,7 @@ class SerialRunner:
             self._drop_queued()
 
     def _drop_queued(self) -> None:
-        while True:
+        while not self._queue.empty():  # (the common case: empty, without an exception)
             try:
                 item = self._queue.get_nowait()
             except Empty:
