@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PACKAGE_TESTS := $(addprefix test-,futures limits retry workers ray)
 RUN := $(UV) run --no-sync
 
-.PHONY: help uv install demo test test-umbrella $(PACKAGE_TESTS) lint typecheck bench docs build redis clean
+.PHONY: help uv install demo test test-umbrella $(PACKAGE_TESTS) lint typecheck bench docs build redis redis-stop clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -25,18 +25,23 @@ install: uv ## create .venv with every package, extra and dev tool
 demo: install ## run the quickstart example end to end
 	$(RUN) python examples/quickstart.py
 
-test: install redis ## run the whole test suite
-	$(RUN) python -m pytest
+test: install redis ## run the whole test suite (the Redis server it starts is stopped at the end)
+	$(RUN) python -m pytest; status=$$?; bash scripts/redis.sh stop; exit $$status
 
 test-umbrella: uv redis ## run the umbrella's tests with every package installed
-	UV_PROJECT_ENVIRONMENT=.venv-umbrella $(UV) run --exact --package concurry --all-extras --no-default-groups --group dev python -m pytest tests/umbrella
+	UV_PROJECT_ENVIRONMENT=.venv-umbrella $(UV) run --exact --package concurry --all-extras --no-default-groups --group dev python -m pytest tests/umbrella; \
+		status=$$?; bash scripts/redis.sh stop; exit $$status
 
 # test-futures, test-limits, ...: one package's tests with only it and its dependencies installed
 $(PACKAGE_TESTS): test-%: uv redis
-	UV_PROJECT_ENVIRONMENT=.venv-$* $(UV) run --exact --package concurry-$* --all-extras --no-default-groups --group dev python -m pytest tests/$*
+	UV_PROJECT_ENVIRONMENT=.venv-$* $(UV) run --exact --package concurry-$* --all-extras --no-default-groups --group dev python -m pytest tests/$*; \
+		status=$$?; bash scripts/redis.sh stop; exit $$status
 
 redis: ## install (apt) and start a redis-server on 127.0.0.1:6390 for the Redis backend tests
 	@bash scripts/redis.sh start
+
+redis-stop: ## stop the redis-server that `make redis` started
+	@bash scripts/redis.sh stop
 
 lint: install ## ruff
 	$(RUN) ruff check packages tests benchmarks examples

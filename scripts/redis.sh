@@ -6,6 +6,21 @@ set -u
 PORT="${CONCURRY_TEST_REDIS_PORT:-6390}"
 DIR="$(cd "$(dirname "$0")/.." && pwd)/.redis"
 mkdir -p "$DIR"
+
+if [ "${1:-start}" = "stop" ]; then
+  # Stop only the server this script started (its pid file), so nothing outlives `make test`.
+  if [ -f "$DIR/redis.pid" ]; then
+    pid="$(cat "$DIR/redis.pid")"
+    redis-cli -h 127.0.0.1 -p "$PORT" shutdown nosave >/dev/null 2>&1 || kill "$pid" 2>/dev/null
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    rm -f "$DIR/redis.pid"
+  fi
+  exit 0
+fi
+
 rm -f "$DIR/unavailable"
 
 unavailable() { echo "$1" > "$DIR/unavailable"; echo "redis: $1 (Redis tests will be skipped)"; exit 0; }
