@@ -161,11 +161,6 @@ class Link:
         with self._lock:
             return self._queued
 
-    @property
-    def death(self) -> BaseException | None:
-        """The error the transport died with, if it died."""
-        return self._death
-
     def describe(self, call_id: int) -> str:
         """How an error message names the call ``call_id`` ("echo", "the task", "a call")."""
         with self._lock:
