@@ -7,12 +7,14 @@ backends (the Redis one releases off the event loop).
 
 from __future__ import annotations
 
-import os
-import uuid
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from redis_helpers import fresh_backend, unavailable_reason
 
 from concurry_limits import (
     CallLimit,
@@ -20,26 +22,10 @@ from concurry_limits import (
     LimitUsageError,
     RateLimit,
     RateLimitAlgorithm,
-    RedisBackend,
     ResourceLimit,
 )
 
-URL = os.environ.get("CONCURRY_TEST_REDIS_URL", "redis://127.0.0.1:6390/0")
-ROOT = Path(__file__).resolve().parents[2]
 ALGORITHMS = [a.name for a in RateLimitAlgorithm]
-
-
-def _redis_missing() -> str | None:
-    """As in test_redis.py: skip only when `make redis` recorded that no server can be had."""
-    try:
-        import redis
-
-        redis.Redis.from_url(URL, socket_connect_timeout=1).ping()
-    except Exception:
-        marker = ROOT / ".redis" / "unavailable"
-        if marker.exists():
-            return f"redis unavailable at {URL}: {marker.read_text().strip()}"
-    return None
 
 
 @pytest.fixture(params=["inprocess", "multiprocess", "redis"])
@@ -47,17 +33,10 @@ def backend(request: pytest.FixtureRequest) -> Iterator[object]:
     if request.param != "redis":
         yield request.param
         return
-    reason = _redis_missing()
+    reason = unavailable_reason()
     if reason is not None:
         pytest.skip(reason)
-    import redis
-
-    prefix = f"test-call-limit-{uuid.uuid4().hex[:12]}"
-    yield RedisBackend(URL, prefix=prefix)
-    client = redis.Redis.from_url(URL)
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-    client.close()
+    yield from fresh_backend("test-call-limit")
 
 
 def make(backend: object, algorithm: str = "TokenBucket") -> LimitSet:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
-import os
 import pickle
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import limits_mp_helpers as helpers
+from redis_helpers import fresh_backend, unavailable_reason
 
 from concurry_limits import (
     CallLimit,
@@ -27,41 +26,13 @@ from concurry_limits import (
     ResourceLimit,
 )
 
-URL = os.environ.get("CONCURRY_TEST_REDIS_URL", "redis://127.0.0.1:6390/0")
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _reason() -> str | None:
-    """Skip only when `make redis` recorded that a server cannot be had here.
-
-    Otherwise an unreachable server (or a missing client) fails the tests loudly
-    rather than hiding them.
-    """
-    marker = ROOT / ".redis" / "unavailable"
-    try:
-        import redis
-
-        redis.Redis.from_url(URL, socket_connect_timeout=1).ping()
-    except Exception:
-        if marker.exists():
-            return f"redis unavailable at {URL}: {marker.read_text().strip()}"
-    return None
-
-
-REASON = _reason()
+REASON = unavailable_reason()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 
 @pytest.fixture
 def backend() -> Iterator[RedisBackend]:
-    import redis
-
-    prefix = f"test-limits-{uuid.uuid4().hex[:12]}"
-    yield RedisBackend(URL, prefix=prefix)
-    client = redis.Redis.from_url(URL)
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-    client.close()
+    yield from fresh_backend("test-limits")
 
 
 def test_backend_by_name_and_repr() -> None:

@@ -191,6 +191,18 @@ def identify(proxy: Any, mode: str, before: set[threading.Thread]) -> tuple[list
     return threads, None
 
 
+def _clean_up_after_drop(gc_was_enabled: bool, ref: Any, pid: int | None) -> None:
+    """Re-enable gc; after a failed run, stop a proxy still alive (in a cycle) and its child."""
+    if gc_was_enabled:
+        gc.enable()
+    gc.collect()  # a proxy kept alive by a cycle is finalized now
+    leftover = ref()
+    if leftover is not None:
+        quiet_stop(leftover)
+    del leftover
+    kill_if_ours(pid)
+
+
 @pytest.mark.parametrize("queued", ["default", "cap1"])
 def test_dropped_proxy_stops_its_worker(worker_mode, queued, no_leaks):
     what = f"dropped idle {worker_mode} proxy ({queued})"
@@ -206,14 +218,7 @@ def test_dropped_proxy_stops_its_worker(worker_mode, queued, no_leaks):
         del w
         assert_worker_ends(worker_mode, threads, pid, ref, what)
     finally:
-        if enabled:
-            gc.enable()
-        gc.collect()  # cleanup for a failed run: a proxy in a cycle is finalized now
-        leftover = ref()
-        if leftover is not None:
-            quiet_stop(leftover)
-        del leftover
-        kill_if_ours(pid)
+        _clean_up_after_drop(enabled, ref, pid)
 
 
 @pytest.mark.parametrize("queued", ["default", "cap1"])
@@ -245,14 +250,7 @@ def test_work_submitted_before_the_drop_completes(worker_mode, queued, no_leaks)
         assert got == expected, f"{what}: results of the calls made before the drop"
         assert_worker_ends(worker_mode, threads, pid, ref, what)
     finally:
-        if enabled:
-            gc.enable()
-        gc.collect()
-        leftover = ref()
-        if leftover is not None:
-            quiet_stop(leftover)
-        del leftover
-        kill_if_ours(pid)
+        _clean_up_after_drop(enabled, ref, pid)
 
 
 # -- stop(timeout) is bounded -------------------------------------------------------------

@@ -94,7 +94,8 @@ class WorkerProxy:
         self._worker_cls = worker_cls
         self._spec = spec
         self._link = link
-        self._handle = handle = _Handle(link, spec.blocking)
+        # the handle submits calls; remote methods share it (see the module doc)
+        handle = _Handle(link, spec.blocking)
         self._submit: Callable[[Call], Any] = handle
         self._dynamic = hasattr(worker_cls, "__getattr__")
         self._init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
@@ -107,7 +108,7 @@ class WorkerProxy:
     def __getattr__(self, name: str) -> RemoteMethod:
         if name.startswith("_") or not (self._dynamic or hasattr(self._worker_cls, name)):
             raise AttributeError(f"{self._worker_cls.__name__!r} worker has no method {name!r}")
-        method = RemoteMethod(self._handle, name, self._worker_cls.__name__)
+        method = RemoteMethod(self._submit, name, self._worker_cls.__name__)
         self.__dict__[name] = method  # no cycle: the method holds the handle, not the proxy
         return method
 

@@ -130,8 +130,3 @@ class SerialRunner:
             self._queue.put(_CLOSE)
         elif self._owns_invoker:
             self._invoker.close()
-
-    @property
-    def thread(self) -> threading.Thread:
-        """The runner's thread."""
-        return self._thread
