@@ -17,7 +17,24 @@ from ._link import ERROR, OK
 if TYPE_CHECKING:
     from ._link import CallFuture, Link
 
-__all__ = ["OnDemandTransport"]
+__all__ = ["OnDemandTransport", "make_on_demand_transport"]
+
+
+def make_on_demand_transport(
+    worker_cls: type, spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> OnDemandTransport:
+    """The transport of an on-demand pool: one worker of ``spec`` per call.
+
+    Args:
+        worker_cls: The user's worker class.
+        spec: The resolved spec of one worker (``max_workers=1``, not on demand).
+        args: ``__init__`` positional arguments.
+        kwargs: ``__init__`` keyword arguments.
+    """
+    from ._start import start_worker
+
+    one_shot = spec.replace(blocking=True)
+    return OnDemandTransport(lambda: start_worker(worker_cls, one_shot, args, kwargs))
 
 
 class OnDemandTransport:

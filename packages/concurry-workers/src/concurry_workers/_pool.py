@@ -22,7 +22,7 @@ from ._errors import WorkerStoppedError
 from ._invoke import Call
 from ._limits import all_limit_sets, limits_for_worker
 from ._link import STOP_SLACK, Link
-from ._on_demand import OnDemandTransport
+from ._on_demand import make_on_demand_transport
 from ._options import WorkerSpec
 from ._proxy import RemoteMethod, proxy_class_for, resolve_stop_timeout
 from ._start import start_worker
@@ -58,8 +58,7 @@ class WorkerPool:
         self._on_demand: Link | None = None
         if spec.on_demand:
             cap = spec.max_workers or _default_on_demand_cap(spec.mode)
-            one_shot = self._single.replace(blocking=True)
-            transport = OnDemandTransport(lambda: start_worker(worker_cls, one_shot, args, kwargs))
+            transport = make_on_demand_transport(worker_cls, self._single, args, kwargs)
             # the one-shot worker resolves future arguments itself
             self._on_demand = Link(transport, cap or None, unwrap=False)
             transport.start(self._on_demand)
@@ -118,6 +117,24 @@ class WorkerPool:
         else:
             outcome.add_done_callback(lambda _: self._done(index))
         return outcome
+
+    def _submit_future(self, call: Call) -> Any:
+        """Submit ``call`` and return a ``concurrent.futures.Future``, never blocking."""
+        if self._stopped:
+            raise WorkerStoppedError()
+        if self._spec.on_demand:
+            assert self._on_demand is not None
+            return self._on_demand.submit(*call)
+        with self._lock:
+            index = self._pick()
+            self._active[index] += 1
+            self._total[index] += 1
+        worker = self._workers[index]
+        if not worker._link.alive:
+            worker = self._replace(index, worker)
+        future = worker._submit_future(call)
+        future.add_done_callback(lambda _: self._done(index))
+        return future
 
     def _replace(self, index: int, dead: Any) -> Any:
         """Start a fresh worker in place of one whose process died."""

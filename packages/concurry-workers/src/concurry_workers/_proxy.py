@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from concurry_futures import ConcurrentFuture, SyncFuture
@@ -80,6 +81,31 @@ class _Handle:
             return future.result()
         return ConcurrentFuture(future)
 
+    def future(self, call: Call) -> Future[Any]:
+        """Submit ``call`` and return its ``concurrent.futures.Future``, never blocking.
+
+        Used by ``map``: whatever ``blocking`` says, the caller keeps a window of
+        calls in flight. An inline transport runs the call now and returns a
+        finished future.
+        """
+        name, args, kwargs = call
+        if self.inline:
+            return _finished(self.link.run_inline, name, args, kwargs)
+        return self.link.submit(name, args, kwargs)
+
+
+def _finished(run: Callable[..., Any], *args: Any) -> Future[Any]:
+    """A settled ``Future`` holding ``run(*args)``'s result or exception."""
+    future: Future[Any] = Future()
+    future.set_running_or_notify_cancel()
+    try:
+        future.set_result(run(*args))
+    except WorkerStoppedError:
+        raise
+    except BaseException as exc:
+        future.set_exception(exc)
+    return future
+
 
 class WorkerProxy:
     """Handle to one worker; created by ``WorkerBuilder.init``, not directly.
@@ -97,6 +123,8 @@ class WorkerProxy:
         # the handle submits calls; remote methods share it (see the module doc)
         handle = _Handle(link, spec.blocking)
         self._submit: Callable[[Call], Any] = handle
+        #: Submit returning a ``concurrent.futures.Future`` whatever ``blocking`` says.
+        self._submit_future: Callable[[Call], Future[Any]] = handle.future
         self._dynamic = hasattr(worker_cls, "__getattr__")
         self._init_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
         # Dropped without stop(): finish what was submitted, then free the worker.
