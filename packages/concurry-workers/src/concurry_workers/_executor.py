@@ -67,10 +67,21 @@ class Executor(concurrent.futures.Executor):
         timeout: float | None = None,
         chunksize: int = 1,
     ) -> Iterator[Any]:
-        """Like ``concurrent.futures.Executor.map``, consuming the input lazily."""
+        """Like ``concurrent.futures.Executor.map``, consuming the input lazily.
+
+        Args:
+            fn: The function to call on each item.
+            *iterables: The input, zipped.
+            timeout: Seconds, counted from this call, after which waiting for a
+                result raises ``TimeoutError``.
+            chunksize: Items sent to a worker and run per call (as
+                ``ProcessPoolExecutor.map``); results still come one by one.
+        """
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
-        return self._workers.map(fn, *iterables, timeout=timeout)  # type: ignore[no-any-return]
+        return self._workers.map(  # type: ignore[no-any-return]
+            fn, *iterables, timeout=timeout, chunksize=chunksize
+        )
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop accepting work; finish (or with ``cancel_futures``, cancel) the queued work."""

@@ -100,6 +100,10 @@ class Invoker:
         """Run one call to completion in the current thread and return its result."""
         if self._unwrap and (args or kwargs):
             args, kwargs = unwrap_call(args, kwargs)
+        if name is TASK and getattr(args[0], "_concurry_batch_", False):
+            # a batch of task calls (map's chunks): the runner calls back ``call`` per
+            # item, so bound functions, limits, retries and coroutines apply per item
+            return args[0](self, *args[1:])
         retry = self._retry
         if retry is None:
             if name is not TASK:  # the hot path, kept flat

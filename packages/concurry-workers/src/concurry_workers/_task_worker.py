@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from time import monotonic
+from concurrent.futures import Future
 from typing import Any
 
-from ._invoke import BOUND, TASK
+from ._invoke import BOUND, TASK, Call
+from ._map import start_map
 from ._pool import WorkerPool
 from ._proxy import WorkerProxy
 from ._worker import Worker
 
 __all__ = ["TaskWorker", "TaskWorkerPool", "TaskWorkerProxy"]
 
-_DEFAULT_WINDOW = 64
-
-
 class _TaskMethods:
     """``submit`` / ``map`` / ``__call__`` shared by the single-worker and pool proxies."""
 
     _init_args: tuple[tuple[Any, ...], dict[str, Any]]
     _submit: Callable[[Any], Any]  # provided by WorkerProxy / WorkerPool
+    _submit_future: Callable[[Call], Future[Any]]
+    _spec: Any
 
     @property
     def _bound(self) -> bool:
@@ -49,20 +48,38 @@ class _TaskMethods:
         *args: Any,
         timeout: float | None = None,
         progress: Any = False,
+        chunksize: int = 1,
+        ordered: bool = True,
         window: int | None = None,
     ) -> Iterator[Any]:
-        """Run a function over iterables, yielding results in input order.
+        """Run a function over iterables on the worker(s), yielding the results.
 
         ``map(fn, *iterables)``; with a bound function ``map(*iterables)`` (one
-        iterable of tuples is unpacked into arguments). The input is consumed
-        lazily: at most ``window`` calls are alive at once, so very long inputs
-        run in bounded memory. The first window is submitted at once.
+        iterable of tuples is unpacked into arguments). Items are spread over
+        every worker of a pool. The input is read lazily: at most ``window``
+        calls are alive at once (submitted and not yet consumed), so a very
+        long input maps in bounded memory. The first window is submitted
+        before ``map`` returns.
+
+        Iteration stops at the first failed item, raising its exception (the
+        items before it were yielded); the calls still alive are cancelled, as
+        they are when the iterator is closed or dropped.
 
         Args:
-            timeout: Seconds from the ``map`` call after which waiting for a
-                result raises ``TimeoutError``.
-            progress: False, True, or a dict of progress-bar options.
-            window: Calls alive at once (default 64, at least the submission queue).
+            timeout: Seconds, counted from the ``map`` call, after which waiting
+                for a result raises ``TimeoutError`` naming the item.
+            progress: False, True, or a dict of ``ProgressBar`` options.
+            chunksize: Items sent and run per call (as ``ProcessPoolExecutor.map``);
+                results still come one by one.
+            ordered: Yield in input order (True) or as calls finish (False).
+            window: Calls alive at once (with ``chunksize > 1``, chunks). Default:
+                ``max_workers x max_queued_tasks`` (100 per worker when uncapped;
+                on-demand pools: twice their concurrency cap).
+
+        Raises:
+            ValueError: ``chunksize`` or ``window`` is not an int >= 1, ``timeout``
+                is negative, or ``progress`` is not a bool or dict.
+            WorkerStoppedError: the worker was stopped.
         """
         if self._bound:
             fn: Callable[..., Any] | str = BOUND
@@ -73,81 +90,17 @@ class _TaskMethods:
             fn, iterables = args[0], args[1:]
         if not iterables:
             raise TypeError("map() needs at least one iterable")
-        spec = getattr(self, "_spec", None)
-        size = window or max(_DEFAULT_WINDOW, 2 * ((spec.max_queued_tasks or 0) if spec else 0))
-        if size < 1:
-            raise ValueError(f"window must be >= 1, got {size}")
-        unpack = fn == BOUND and len(iterables) == 1
-        items = iter(iterables[0]) if len(iterables) == 1 else zip(*iterables)
-        deadline = None if timeout is None else monotonic() + timeout
-        total = _length(iterables)
-        bar = _progress_bar(progress, total)
-        pending: deque[Any] = deque()
-
-        def submit_next() -> bool:
-            try:
-                item = next(items)
-            except StopIteration:
-                return False
-            if len(iterables) == 1 and not (unpack and type(item) is tuple):
-                item = (item,)
-            pending.append(self._submit((TASK, (fn, *item), {})))
-            return True
-
-        while len(pending) < size and submit_next():
-            pass
-        return _drain(pending, submit_next, deadline, bar, blocking=bool(spec and spec.blocking))
-
-
-def _drain(
-    pending: deque[Any],
-    submit_next: Callable[[], bool],
-    deadline: float | None,
-    bar: Any,
-    blocking: bool,
-) -> Iterator[Any]:
-    try:
-        while pending:
-            head = pending.popleft()
-            if blocking:
-                value = head
-            else:
-                wait = None if deadline is None else max(0.0, deadline - monotonic())
-                value = head.result(timeout=wait)
-            if bar is not None:
-                bar.update(1)
-            submit_next()
-            yield value
-        if bar is not None and hasattr(bar, "success"):
-            bar.success()
-    finally:
-        for future in pending:
-            if not blocking:
-                future.cancel()
-        if bar is not None:
-            bar.close()
-
-
-def _length(iterables: tuple[Iterable[Any], ...]) -> int | None:
-    try:
-        return min(len(it) for it in iterables)  # type: ignore[arg-type]
-    except TypeError:
-        return None
-
-
-def _progress_bar(progress: Any, total: int | None) -> Any:
-    if progress is None or progress is False:
-        return None
-    if progress is True:
-        options: dict[str, Any] = {}
-    elif isinstance(progress, dict):
-        options = dict(progress)
-    else:
-        raise ValueError(f"progress must be a bool or a dict of bar options, got {progress!r}")
-    options.setdefault("total", total)
-    from concurry_futures import ProgressBar
-
-    return ProgressBar(**options)
+        return start_map(
+            self._submit_future,
+            self._spec,
+            fn,
+            iterables,
+            timeout=timeout,
+            progress=progress,
+            chunksize=chunksize,
+            ordered=ordered,
+            window=window,
+        )
 
 
 class TaskWorkerProxy(_TaskMethods, WorkerProxy):

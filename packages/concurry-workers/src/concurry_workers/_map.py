@@ -1,0 +1,348 @@
+"""``map`` over a worker or a pool: a bounded window of calls alive, results as an iterator.
+
+``start_map`` reads the input lazily. It submits a first *window* of calls
+(one call per item, or one per chunk of ``chunksize`` items) before it
+returns, then submits one more each time the consumer takes a result, so at
+most ``window`` calls (running, queued or finished and not yet consumed) are
+alive and a million-item generator maps in bounded memory::
+
+    input --next--> call --submit--> pool (spreads calls over its workers)
+                                      |
+    consumer <--yield-- window (deque in input order, or a queue fed by
+                                done-callbacks in completion order)
+                 \\--> refill: one call per call consumed
+
+A chunk is one task call running ``run_chunk`` on the worker: it calls the
+function once per item through the worker's ``Invoker`` (bound functions,
+``limits``, retries and coroutines behave as for single calls) and returns
+``(values, errors)``: ``errors`` is None when every item succeeded, else a
+dict of item index to exception, so one failing item loses nothing else.
+
+The iterator stops at the first failed item, as ``concurrent.futures`` does:
+the items before it were yielded, the calls still alive are cancelled. So do
+``close()``, a ``timeout`` and dropping the iterator.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from itertools import islice, repeat
+from queue import Empty, SimpleQueue
+from time import monotonic
+from typing import Any
+
+from ._enums import ExecutionMode
+from ._invoke import BOUND, TASK, Call
+
+__all__ = ["default_window", "run_chunk", "start_map"]
+
+#: Calls per worker kept alive when the worker has no submission queue cap.
+QUEUE_PER_WORKER = 100
+#: Calls per allowed one-shot worker kept alive by a map on an on-demand pool.
+ON_DEMAND_FACTOR = 2
+_REMOTE = (ExecutionMode.Processes, ExecutionMode.Ray)
+
+
+def default_window(spec: Any) -> int:
+    """Calls a map keeps alive on a worker or pool of ``spec`` (chunks when chunking).
+
+    ``max_workers x max_queued_tasks`` (``QUEUE_PER_WORKER`` per worker when
+    uncapped); on-demand pools: ``ON_DEMAND_FACTOR x`` their concurrency cap.
+    """
+    if spec.on_demand:
+        cap = spec.max_workers or max(1, (os.cpu_count() or 2) - 1)
+        return int(ON_DEMAND_FACTOR * cap)
+    return int(max(1, spec.max_workers) * (spec.max_queued_tasks or QUEUE_PER_WORKER))
+
+
+def _check_count(name: str, value: Any) -> int:
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return value
+
+
+def _check_timeout(timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+        raise ValueError(f"timeout must be None or a number >= 0, got {timeout!r}")
+    return None if math.isinf(timeout) else float(timeout)
+
+
+def run_chunk(
+    invoker: Any, fn: Any, chunk: list[tuple[Any, ...]], remote: bool
+) -> tuple[list[Any], dict[int, Any] | None]:
+    """Run ``fn(*args)`` for each ``args`` of ``chunk`` on the worker (see the module doc).
+
+    Args:
+        invoker: The worker's ``Invoker`` (passed by ``Invoker.call``).
+        fn: The function, or ``BOUND`` for the worker's bound function.
+        chunk: Positional arguments of each item.
+        remote: Pack exceptions for the trip back from another process.
+
+    Returns:
+        The values (None where an item failed) and None or ``{index: exception}``.
+    """
+    call = invoker.call
+    values: list[Any] = []
+    append = values.append
+    errors: dict[int, Any] | None = None
+    for index, args in enumerate(chunk):
+        try:
+            append(call(TASK, (fn, *args), {}))
+        except BaseException as exc:  # as a single call would deliver it
+            if errors is None:
+                errors = {}
+            errors[index] = _pack(exc) if remote else exc
+            append(None)
+    return values, errors
+
+
+run_chunk._concurry_batch_ = True  # type: ignore[attr-defined]
+
+
+def _pack(exc: BaseException) -> Any:
+    from ._backends._wire import pack_exception
+
+    return pack_exception(exc)
+
+
+def _unpack(error: Any, remote: bool) -> BaseException:
+    if not remote:
+        return error  # type: ignore[no-any-return]
+    from ._backends._wire import unpack_exception
+
+    return unpack_exception(error)
+
+
+def _argument_tuples(
+    iterables: tuple[Iterable[Any], ...], head: tuple[Any, ...], unpack: bool
+) -> Iterator[tuple[Any, ...]]:
+    """``head + args`` of each item, built lazily (in C where possible)."""
+    if unpack:  # a bound function over one iterable: tuples are argument lists
+        return ((*head, *x) if type(x) is tuple else (*head, x) for x in iterables[0])
+    if head:
+        return zip(repeat(head[0]), *iterables)
+    return zip(*iterables)
+
+
+def start_map(
+    submit: Callable[[Call], Future[Any]],
+    spec: Any,
+    fn: Callable[..., Any] | str,
+    iterables: tuple[Iterable[Any], ...],
+    *,
+    timeout: float | None = None,
+    progress: Any = False,
+    chunksize: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+) -> Iterator[Any]:
+    """Submit the first window of ``fn`` over ``iterables`` and return the result iterator.
+
+    Args:
+        submit: Submits one call, returning a ``concurrent.futures.Future`` (never blocks).
+        spec: The ``WorkerSpec`` of the worker or pool (sizes the default window).
+        fn: The function, or ``BOUND`` (one iterable of tuples is then unpacked).
+        iterables: The input, zipped.
+        timeout: Seconds from this call after which a result not yet there
+            raises ``TimeoutError``.
+        progress: False, True or a dict of ``ProgressBar`` options.
+        chunksize: Items per call.
+        ordered: Yield in input order (else in completion order).
+        window: Calls alive at once (default: ``default_window(spec)``).
+    """
+    chunksize = _check_count("chunksize", chunksize)
+    size = default_window(spec) if window is None else _check_count("window", window)
+    wait = _check_timeout(timeout)
+    started = monotonic()
+    deadline = None if wait is None else started + wait
+    unpack = isinstance(fn, str) and fn == BOUND and len(iterables) == 1
+    bar = progress_bar(progress, _length(iterables))
+    remote = spec.mode in _REMOTE
+    if chunksize == 1:
+        args = _argument_tuples(iterables, (fn,), unpack)
+        next_call: Callable[[], Call] = lambda: (TASK, next(args), {})  # noqa: E731
+    else:
+        args = _argument_tuples(iterables, (), unpack)
+
+        def next_call() -> Call:
+            chunk = list(islice(args, chunksize))
+            if not chunk:
+                raise StopIteration
+            return (TASK, (run_chunk, fn, chunk, remote), {})
+
+    state = _State(submit, next_call, chunksize > 1, remote, deadline, wait, started, bar)
+    iterator = state.ordered(size) if ordered else state.unordered(size)
+    next(iterator)  # fills the first window; from here on close() and garbage collection cancel
+    return iterator
+
+
+class _State:
+    """What one map's iterator works with (kept together so ``start_map`` stays short)."""
+
+    __slots__ = ("bar", "chunked", "deadline", "next_call", "remote", "started", "submit", "timeout")
+
+    def __init__(
+        self,
+        submit: Callable[[Call], Future[Any]],
+        next_call: Callable[[], Call],
+        chunked: bool,
+        remote: bool,
+        deadline: float | None,
+        timeout: float | None,
+        started: float,
+        bar: Any,
+    ) -> None:
+        self.submit = submit
+        self.next_call = next_call
+        self.chunked = chunked
+        self.remote = remote
+        self.deadline = deadline
+        self.timeout = timeout
+        self.started = started
+        self.bar = bar
+
+    def _timed_out(self, what: str) -> TimeoutError:
+        return TimeoutError(
+            f"map timed out waiting for {what}: no result after "
+            f"{monotonic() - self.started:.3g} s (timeout={self.timeout} s, counted from the "
+            "map call)"
+        )
+
+    def _finish(self, alive: Iterable[Future[Any]], completed: bool) -> None:
+        for future in alive:
+            future.cancel()
+        bar = self.bar
+        if bar is not None:
+            if completed and hasattr(bar, "success"):
+                bar.success()
+            bar.close()
+
+    def _values(self, outcome: Any, bar: Any) -> Iterator[Any]:
+        """The items of a chunk's outcome, raising at the first failed one."""
+        values, errors = outcome
+        for position, value in enumerate(values):
+            if errors is not None and position in errors:
+                raise _unpack(errors[position], self.remote)
+            if bar is not None:
+                bar.update(1)
+            yield value
+
+    def ordered(self, size: int) -> Iterator[Any]:
+        """Results in input order (the head of the window holds the rest back)."""
+        submit, next_call, deadline, bar = self.submit, self.next_call, self.deadline, self.bar
+        chunked = self.chunked
+        window: deque[Future[Any]] = deque()
+        starts: deque[int] = deque()  # first item index of each call in the window
+        completed = False
+        submitted = 0
+        try:
+            for call in islice(iter(next_call, None), size):
+                window.append(submit(call))
+                starts.append(submitted)
+                submitted += len(call[1][2]) if chunked else 1
+            yield None  # primed by start_map
+            while window:
+                future = window[0]
+                if deadline is None:
+                    outcome = future.result()
+                else:
+                    try:
+                        outcome = future.result(max(0.0, deadline - monotonic()))
+                    except TimeoutError:
+                        if future.done():
+                            raise  # the item itself raised TimeoutError
+                        raise self._timed_out(f"item {starts[0]}") from None
+                window.popleft()
+                starts.popleft()
+                try:
+                    call = next_call()
+                except StopIteration:
+                    pass
+                else:
+                    window.append(submit(call))
+                    starts.append(submitted)
+                    submitted += len(call[1][2]) if chunked else 1
+                if chunked:
+                    yield from self._values(outcome, bar)
+                    continue
+                if bar is not None:
+                    bar.update(1)
+                yield outcome
+            completed = True
+        finally:
+            self._finish(window, completed)
+
+    def unordered(self, size: int) -> Iterator[Any]:
+        """Results as their calls finish: done-callbacks feed a queue, no polling."""
+        submit, next_call, deadline, bar = self.submit, self.next_call, self.deadline, self.bar
+        chunked = self.chunked
+        finished: SimpleQueue[Future[Any]] = SimpleQueue()
+        put, get = finished.put, finished.get
+        alive: dict[Future[Any], int] = {}  # -> first item index, oldest first
+        completed = False
+        submitted = 0
+        try:
+            for call in islice(iter(next_call, None), size):
+                future = submit(call)
+                alive[future] = submitted
+                submitted += len(call[1][2]) if chunked else 1
+                future.add_done_callback(put)
+            yield None  # primed by start_map
+            while alive:
+                if deadline is None:
+                    future = get()
+                else:
+                    try:
+                        future = get(timeout=max(0.0, deadline - monotonic()))
+                    except Empty:
+                        oldest = next(iter(alive.values()))
+                        raise self._timed_out(f"any of {len(alive)} items (oldest {oldest})") from None
+                del alive[future]
+                try:
+                    call = next_call()
+                except StopIteration:
+                    pass
+                else:
+                    fresh = submit(call)
+                    alive[fresh] = submitted
+                    submitted += len(call[1][2]) if chunked else 1
+                    fresh.add_done_callback(put)
+                outcome = future.result()  # done: raises the item's error here
+                if chunked:
+                    yield from self._values(outcome, bar)
+                    continue
+                if bar is not None:
+                    bar.update(1)
+                yield outcome
+            completed = True
+        finally:
+            self._finish(alive, completed)
+
+
+def _length(iterables: tuple[Iterable[Any], ...]) -> int | None:
+    try:
+        return min(len(it) for it in iterables)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def progress_bar(progress: Any, total: int | None) -> Any:
+    """A ``concurry_futures.ProgressBar`` for ``progress`` (True or a dict of options), or None."""
+    if progress is None or progress is False:
+        return None
+    if progress is True:
+        options: dict[str, Any] = {}
+    elif isinstance(progress, dict):
+        options = dict(progress)
+    else:
+        raise ValueError(f"progress must be a bool or a dict of bar options, got {progress!r}")
+    options.setdefault("total", total)
+    from concurry_futures import ProgressBar
+
+    return ProgressBar(**options)
