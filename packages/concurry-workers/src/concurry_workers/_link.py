@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, InvalidStateError
 from concurrent.futures import _base as _futures_base
 from time import monotonic
@@ -89,6 +89,9 @@ class CallFuture(Future):  # type: ignore[type-arg]
         args: Positional arguments (future arguments replaced once resolved).
         kwargs: Keyword arguments (likewise).
     """
+
+    #: The pool slot a call was given to (pools only; see ``_pool_transport``).
+    _slot: Any = None
 
     def __init__(
         self, link: Link, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -128,6 +131,9 @@ class Link:
         self._unwrap = unwrap
         self._serial = bool(getattr(transport, "serial", True))
         self._lock = threading.Lock()
+        #: Called with the lock held when a sent call is finished (DONE); pools use it
+        #: to keep per-worker counts. Must be quick and must not call back into the link.
+        self.on_release: Callable[[CallFuture], None] | None = None
         self._state = ALIVE
         self._death: BaseException | None = None
         self._table: dict[int, CallFuture] = {}
@@ -148,6 +154,18 @@ class Link:
     def alive(self) -> bool:
         """True while the link accepts calls and its transport has not died."""
         return self._state is ALIVE
+
+    @property
+    def lock(self) -> threading.Lock:
+        """The link's lock: transports that keep routing state of their own (a pool
+        picking a worker per call) guard it with this lock, so that it changes
+        together with the calls' phases (lock rules 1 and 3)."""
+        return self._lock
+
+    @property
+    def closed(self) -> bool:
+        """True once ``stop()`` was called."""
+        return self._state is CLOSED
 
     @property
     def inflight(self) -> int:
@@ -264,6 +282,8 @@ class Link:
 
     def _finish(self, future: CallFuture) -> list[CallFuture]:
         """Mark one admitted call DONE, free its slot, admit and send what can go now."""
+        if future._phase is SENT and self.on_release is not None:
+            self.on_release(future)
         future._phase = DONE
         self._table.pop(future._id, None)
         watch = self._admit() if self._queued else []
@@ -351,6 +371,8 @@ class Link:
                 return  # a death or a stop decided it first
             future._phase = DONE
             del self._table[future._id]
+            if self.on_release is not None:
+                self.on_release(future)
             watch = self._admit() if self._queued else []
             if self._unsent:
                 self._flush()
@@ -364,13 +386,15 @@ class Link:
         """``deliver`` for a batch of ``(call id, kind, value)`` (transports that use ids)."""
         done: list[tuple[CallFuture, int, Any]] = []
         with self._lock:
-            table = self._table
+            table, release = self._table, self.on_release
             for call_id, kind, value in items:
                 future = table.get(call_id)
                 if future is None or future._phase is not SENT:
                     continue
                 del table[call_id]
                 future._phase = DONE
+                if release is not None:
+                    release(future)
                 done.append((future, kind, value))
             watch = self._admit() if self._queued else []
             if self._unsent:
@@ -400,7 +424,10 @@ class Link:
                 self._state = BROKEN
             victims = sorted(self._table.values(), key=_call_id)
             victims.extend(f for f in self._queue if f._phase is not DONE)
+            release = self.on_release
             for future in victims:
+                if release is not None and future._phase is SENT:
+                    release(future)
                 future._phase = DONE
             self._table.clear()
             self._queue.clear()

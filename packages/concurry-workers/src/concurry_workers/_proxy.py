@@ -107,13 +107,10 @@ def _finished(run: Callable[..., Any], *args: Any) -> Future[Any]:
     return future
 
 
-class WorkerProxy:
-    """Handle to one worker; created by ``WorkerBuilder.init``, not directly.
+class _ProxyBase:
+    """What single-worker proxies and pools share: remote methods over one link.
 
-    Attributes:
-        mode: The worker's ``ExecutionMode``.
-        blocking: Whether calls return values instead of futures.
-        worker_class: The user's worker class.
+    Subclasses set ``_kind`` (for errors and the repr).
     """
 
     def __init__(self, worker_cls: type, spec: WorkerSpec, link: Link) -> None:
@@ -142,7 +139,7 @@ class WorkerProxy:
 
     @property
     def mode(self) -> ExecutionMode:
-        """The worker's execution mode."""
+        """The execution mode."""
         return self._spec.mode
 
     @property
@@ -157,13 +154,14 @@ class WorkerProxy:
 
     # -- lifecycle --------------------------------------------------------------------
     def stop(self, timeout: float | None = None) -> None:
-        """Stop the worker; idempotent and always bounded in time.
+        """Stop the worker(s); idempotent and always bounded in time.
 
         New calls raise ``RuntimeError("worker is stopped")``, calls still
-        queued are cancelled, the running call finishes and gets its result.
+        queued are cancelled, a running call finishes and gets its result.
 
         Args:
-            timeout: Seconds to wait for the running call; None (the default)
+            timeout: Seconds to wait for running calls (for a pool: the whole
+                pool's stop, its workers stop in parallel); None (the default)
                 uses the ``stop_timeout`` option (``global_config``: 30 s). A
                 process still busy afterwards is terminated (its call fails with
                 ``WorkerDiedError``); a thread is left to finish as a daemon.
@@ -173,19 +171,29 @@ class WorkerProxy:
         """
         self._link.stop(resolve_stop_timeout(self._spec, timeout))
 
-    def __enter__(self) -> WorkerProxy:
+    def __enter__(self) -> Any:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
 
+    def __dir__(self) -> list[str]:
+        names = {n for n in dir(self._worker_cls) if not n.startswith("_")}
+        return sorted(names | {n for n in dir(type(self)) if not n.startswith("_")})
+
+
+class WorkerProxy(_ProxyBase):
+    """Handle to one worker; created by ``WorkerBuilder.init``, not directly.
+
+    Attributes:
+        mode: The worker's ``ExecutionMode``.
+        blocking: Whether calls return values instead of futures.
+        worker_class: The user's worker class.
+    """
+
     def __repr__(self) -> str:
         state = "running" if self._link.alive else "stopped"
         return f"<{self._worker_cls.__name__} worker mode={self._spec.mode.value!r} {state}>"
-
-    def __dir__(self) -> list[str]:
-        names = {n for n in dir(self._worker_cls) if not n.startswith("_")}
-        return sorted(names | {"stop", "mode", "blocking", "worker_class"})
 
 
 def resolve_stop_timeout(spec: WorkerSpec, timeout: Any) -> float:
