@@ -29,6 +29,8 @@ def main() -> int:
         spec = importlib.util.spec_from_file_location(path.stem, path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
+        # registered, so that process pools can pickle the module's functions by name
+        sys.modules[path.stem] = module
         spec.loader.exec_module(module)
         print(f"\n== {topic} ==")
         rows = module.run(quick=args.quick)

@@ -74,7 +74,9 @@ class WorkerPool(_ProxyBase):
             finished), ``queued_calls`` (of those, not started yet) and
             ``total_calls`` (given to it so far), ``pool_queued`` (calls waiting
             in the pool's queue for a worker with room), ``on_demand_active``
-            (on-demand calls admitted and not finished), ``load_balancer``
+            (on-demand calls admitted and not finished), ``worker_states``
+            (per worker: "ready", "starting" while a replacement starts, "failed"
+            when it could not start, "down" once stopped), ``load_balancer``
             (``algorithm``, ``total_dispatched``) and ``stopped``.
         """
         spec, link = self._spec, self._link
@@ -83,7 +85,12 @@ class WorkerPool(_ProxyBase):
             per_worker = transport.stats()
             on_demand_active = 0
         else:
-            per_worker = {"active_calls": [], "queued_calls": [], "total_calls": []}
+            per_worker = {
+                "active_calls": [],
+                "queued_calls": [],
+                "total_calls": [],
+                "worker_states": [],
+            }
             on_demand_active = link.inflight
         total = per_worker["total_calls"]
         return {
@@ -95,6 +102,7 @@ class WorkerPool(_ProxyBase):
             "active_calls": per_worker["active_calls"],
             "queued_calls": per_worker["queued_calls"],
             "total_calls": total,
+            "worker_states": per_worker["worker_states"],
             "pool_queued": link.waiting,
             "on_demand_active": on_demand_active,
             "load_balancer": {

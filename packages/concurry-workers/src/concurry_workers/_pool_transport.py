@@ -136,7 +136,7 @@ class PoolTransport:
                 with link.lock:
                     slot.transport, slot.adapter, slot.state = transport, adapter, READY
         except BaseException:
-            self._stop_transports([s.transport for s in self._slots if s.transport], monotonic())
+            self.stop(monotonic())  # the workers started, and any replacement of theirs
             raise
 
     # -- routing (the link's lock is held) --------------------------------------------
