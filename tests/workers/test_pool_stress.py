@@ -142,3 +142,41 @@ def test_cancels_racing_admissions(run: int, no_leaks) -> None:
         assert stats["pool_queued"] == 0
     finally:
         pool.stop(timeout=5)
+
+
+class Fussy(Worker):
+    """Refuses to start while a marker file exists (a replacement that cannot start)."""
+
+    def __init__(self, marker: str) -> None:
+        if os.path.exists(marker):
+            raise OSError(f"refusing to start: {marker} exists")
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+def test_a_replacement_that_cannot_start_fails_only_its_calls(tmp_path, no_leaks) -> None:
+    marker = str(tmp_path / "marker")
+    pool = Fussy.options(mode="process", max_workers=2).init(marker)
+    try:
+        victim, survivor = _pids(pool, 2)
+        open(marker, "w").close()
+        os.kill(victim, signal.SIGKILL)
+        outcomes = []
+        for _ in range(10):
+            try:
+                outcomes.append(pool.pid().result(timeout=T))
+            except OSError as exc:
+                assert "refusing to start" in str(exc)
+                outcomes.append("start-up error")
+            except WorkerDiedError:
+                outcomes.append("died")  # a call given to the victim before its death was seen
+        assert survivor in outcomes
+        assert "start-up error" in outcomes
+        assert set(outcomes) <= {survivor, "start-up error", "died"}
+        assert "failed" in pool.get_pool_stats()["worker_states"]
+        os.remove(marker)  # the next call given to that worker starts it again
+        pids = {pool.pid().result(timeout=T) for _ in range(6)}
+        assert len(pids) == 2 and victim not in pids
+    finally:
+        pool.stop(timeout=5)
