@@ -1,29 +1,43 @@
-"""The on-demand transport: every call runs on a worker started for it alone.
+"""On-demand transports: every call runs on a fresh worker instance of its own.
 
-It sits under a ``Link`` like any transport, so the link's cap
-(``max_workers``) bounds how many one-shot workers are alive at once and calls
-beyond it wait client-side; the submitting thread never waits for a start-up.
+An on-demand pool is a ``Link`` over one of these transports, so the link's
+capacity (the pool's ``max_workers``) bounds how many calls run at once, calls
+beyond it wait in the link's queue (no thread per waiting call), and the
+submitting thread never waits for a worker to start.
+
+- threads (``OnDemandThreads``): a few runner threads, at most one per running
+  call, each building a fresh instance per call with the runtime's invoker and
+  discarding it afterwards; an idle runner lingers briefly for the next call;
+- processes (``_backends._one_shot.OneShotProcesses``): a fresh process per
+  call, forked ahead of need from concurry's fork server;
+- any other mode (``OnDemandTransport``): a whole one-shot worker (transport,
+  link and proxy) per call, started on a helper thread.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from ._enums import ExecutionMode
 from ._link import ERROR, OK
 
 if TYPE_CHECKING:
     from ._link import CallFuture, Link
 
-__all__ = ["OnDemandTransport", "make_on_demand_transport"]
+__all__ = ["OnDemandThreads", "OnDemandTransport", "make_on_demand_transport"]
+
+#: Seconds an idle runner thread waits for another call before it ends.
+IDLE_SECONDS = 2.0
 
 
 def make_on_demand_transport(
     worker_cls: type, spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> OnDemandTransport:
-    """The transport of an on-demand pool: one worker of ``spec`` per call.
+) -> Any:
+    """The transport of an on-demand pool: a fresh worker of ``spec`` per call.
 
     Args:
         worker_cls: The user's worker class.
@@ -31,14 +45,147 @@ def make_on_demand_transport(
         args: ``__init__`` positional arguments.
         kwargs: ``__init__`` keyword arguments.
     """
+    if spec.mode is ExecutionMode.Threads or spec.mode is ExecutionMode.Processes:
+        from ._limits import limits_for_worker
+        from ._retry import build_retry_plan
+        from ._runtime import Runtime
+
+        runtime = Runtime(
+            worker_cls=worker_cls,
+            args=args,
+            kwargs=kwargs,
+            unwrap_futures=False,  # the link resolves future arguments (see start())
+            retry=build_retry_plan(spec.retry, worker_cls.__name__),
+            limits=limits_for_worker(spec.limits, spec.mode),
+        )
+        if spec.mode is ExecutionMode.Threads:
+            return OnDemandThreads(runtime, spec.unwrap_futures)
+        from ._backends._one_shot import OneShotProcesses
+
+        return OneShotProcesses(runtime, spec.backend_options, spec.unwrap_futures)
     from ._start import start_worker
 
     one_shot = spec.replace(blocking=True)
     return OnDemandTransport(lambda: start_worker(worker_cls, one_shot, args, kwargs))
 
 
+class OnDemandThreads:
+    """Runs each call on a fresh instance, on up to one runner thread per running call.
+
+    Lock rules: ``_cond`` guards the queue and the thread counts; it is never
+    held while calling the link or running user code.
+
+    Args:
+        runtime: Builds a fresh instance (and its invoker) per call.
+        unwrap_futures: Resolve future arguments in the link before a call runs.
+    """
+
+    inline = False
+    serial = False
+
+    def __init__(self, runtime: Any, unwrap_futures: bool) -> None:
+        self.runtime = runtime
+        self._unwrap = unwrap_futures
+        self._name = f"concurry-on-demand-{runtime.worker_cls.__name__}"
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: deque[CallFuture] = deque()
+        self._threads: set[threading.Thread] = set()
+        self._ready = 0  # runner threads that will take a queued call without being started
+        self._ending = False  # stop() or close_when_idle(): runners exit once idle
+        self._link: Any = None
+
+    def start(self, link: Link) -> None:
+        """Remember the link; threads start with the first calls."""
+        self._link = link
+        # The call resolves future arguments in the link, by callbacks, rather than a
+        # runner thread blocking on them while it holds one of the pool's slots.
+        if self._unwrap:
+            link._unwrap = True
+
+    def send(self, batch: Sequence[CallFuture]) -> bool:
+        with self._cond:
+            self._queue.extend(batch)
+            self._cond.notify(len(batch))
+            return len(self._queue) > self._ready  # kick() starts the missing runners
+
+    def kick(self) -> None:
+        with self._cond:
+            if self._ending:
+                return
+            fresh = []
+            while len(self._queue) > self._ready:
+                thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._threads.add(thread)
+                self._ready += 1
+                fresh.append(thread)
+        for thread in fresh:
+            thread.start()
+
+    def _run(self) -> None:
+        link, build, cond, queue = self._link, self.runtime.build, self._cond, self._queue
+        try:
+            while True:
+                with cond:
+                    while not queue:
+                        if self._ending or (not cond.wait(IDLE_SECONDS) and not queue):
+                            return
+                    call = queue.popleft()
+                    self._ready -= 1
+                try:
+                    if link.begin(call):
+                        _run_fresh(build, call, link)
+                finally:
+                    del call
+                    with cond:
+                        self._ready += 1
+        finally:
+            with cond:
+                self._ready -= 1
+                self._threads.discard(threading.current_thread())
+
+    def stop(self, deadline: float) -> None:
+        """Drop calls not started; wait for running ones until ``deadline``, then abandon them."""
+        with self._cond:
+            self._ending = True
+            dropped = list(self._queue)
+            self._queue.clear()
+            threads = list(self._threads)
+            self._cond.notify_all()
+        for call in dropped:
+            self._link.drop(call)
+        me = threading.current_thread()
+        for thread in threads:
+            if thread is not me:
+                thread.join(max(0.0, deadline - monotonic()))
+
+    def close_when_idle(self) -> None:
+        """Let the idle runner threads end now."""
+        with self._cond:
+            self._ending = True
+            self._cond.notify_all()
+
+
+def _run_fresh(build: Callable[[], Any], call: CallFuture, link: Link) -> None:
+    """Build a fresh instance, run ``call`` on it and deliver the outcome."""
+    try:
+        invoker = build()
+    except BaseException as exc:  # __init__ failed: this call fails with its error
+        link.deliver(call, ERROR, exc)
+        return
+    try:
+        result = invoker.call(call.name, call.args, call.kwargs)
+    except BaseException as exc:
+        invoker.close()
+        link.deliver(call, ERROR, exc)
+    else:
+        invoker.close()
+        link.deliver(call, OK, result)
+
+
 class OnDemandTransport:
-    """Starts a one-shot worker per call on a helper thread (one thread per running call).
+    """Starts a whole one-shot worker per call on a helper thread (one per running call).
+
+    Used for modes without a cheaper path (Ray, plugin backends).
 
     Args:
         start_one: Starts one blocking worker and returns its proxy.

@@ -9,7 +9,8 @@ child needs and then forks a child per worker on request.
 
 This one does only that, so a worker starts in a few milliseconds: the parent
 sends the worker's pipe end (``SCM_RIGHTS``) and its pickled runtime; the
-server forks; the child runs ``child_main`` at once. There is no ``Process``
+server forks; the child runs ``child_main`` at once (or ``one_shot_main``, the
+one-call child of an on-demand pool). There is no ``Process``
 object to pickle, and the main script is not run again in the child (the
 worker class and whatever it uses from ``__main__`` travel by value, with
 cloudpickle), so a script without an ``if __name__ == "__main__":`` guard
@@ -44,6 +45,7 @@ __all__ = ["ForkedProcess", "spawn"]
 # Imported by the server once, so every forked child starts with them loaded.
 _PRELOAD = (
     "concurry_workers._backends._child",
+    "concurry_workers._backends._one_shot_child",
     "concurry_limits",
     "concurry_limits._backends._inprocess",  # the store of every worker's (empty) LimitSet
     "concurry_retry",
@@ -152,10 +154,10 @@ class _Server:
         return ours
 
     def spawn(
-        self, payload: bytes, name: str, modules: list[str]
+        self, payload: bytes, name: str, modules: list[str], one_shot: bool = False
     ) -> tuple[ForkedProcess, Connection]:
         mine, theirs = Pipe(duplex=True)
-        meta = pickle.dumps((sys.path, os.getcwd(), modules), pickle.HIGHEST_PROTOCOL)
+        meta = pickle.dumps((sys.path, os.getcwd(), modules, one_shot), pickle.HIGHEST_PROTOCOL)
         try:
             with self._lock:
                 sock = self._ensure()
@@ -180,12 +182,20 @@ class _Server:
 _server = _Server()
 
 
-def spawn(payload: bytes, name: str, modules: list[str]) -> tuple[ForkedProcess, Connection]:
+def spawn(
+    payload: bytes, name: str, modules: list[str], one_shot: bool = False
+) -> tuple[ForkedProcess, Connection]:
     """Fork a worker child that runs ``child_main(conn, payload)``.
 
     ``modules`` (the worker class's module, say) are imported by the server
     first, once: every later child starts with them loaded instead of
     importing them itself, as a fork server with those preloads would.
+
+    Args:
+        payload: The pickled runtime.
+        name: The child's name (reprs and errors).
+        modules: Modules the server imports before forking.
+        one_shot: Run ``one_shot_main`` (one call, then exit) instead.
 
     Returns:
         The child and the parent's end of its duplex pipe.
@@ -193,7 +203,7 @@ def spawn(payload: bytes, name: str, modules: list[str]) -> tuple[ForkedProcess,
     Raises:
         OSError: The fork server could not be started or did not answer.
     """
-    return _server.spawn(payload, name, modules)
+    return _server.spawn(payload, name, modules, one_shot)
 
 
 # -- the server ---------------------------------------------------------------------------
@@ -236,14 +246,14 @@ def serve(fd: int) -> None:
             if len(header) != _HEADER.size or len(fds) != 1:
                 return  # the parent is gone: children end when their pipes close
             meta_size, payload_size = _HEADER.unpack(header)
-            sys_path, cwd, modules = pickle.loads(_recv_exactly(sock, meta_size))
+            sys_path, cwd, modules, one_shot = pickle.loads(_recv_exactly(sock, meta_size))
             payload = _recv_exactly(sock, payload_size)
             _prepare(sys_path, cwd, modules)
             status_r, status_w = os.pipe()
             pid = os.fork()
             if pid == 0:
                 closing = [wake_r, wake_w, status_r, status_w, *statuses.values()]
-                _child(fds[0], payload, sock, selector, closing)
+                _child(fds[0], payload, sock, selector, closing, one_shot)
             os.close(fds[0])
             statuses[pid] = status_w
             socket.send_fds(sock, [_PID.pack(pid)], [status_r])
@@ -283,6 +293,8 @@ def _reap(statuses: dict[int, int]) -> None:
         if fd is not None:
             try:
                 os.write(fd, _CODE.pack(os.waitstatus_to_exitcode(status)))
+            except OSError:
+                pass  # the parent stopped watching this child: the server must not die of it
             finally:
                 os.close(fd)
 
@@ -298,7 +310,9 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _child(conn_fd: int, payload: bytes, sock: Any, selector: Any, closing: list[int]) -> None:
+def _child(
+    conn_fd: int, payload: bytes, sock: Any, selector: Any, closing: list[int], one_shot: bool
+) -> None:
     code = 1
     try:
         signal.set_wakeup_fd(-1)
@@ -308,7 +322,12 @@ def _child(conn_fd: int, payload: bytes, sock: Any, selector: Any, closing: list
         sock.close()
         for fd in closing:
             os.close(fd)
-        child_main(Connection(conn_fd), payload)
+        if one_shot:
+            from ._one_shot_child import one_shot_main
+
+            one_shot_main(Connection(conn_fd), payload)
+        else:
+            child_main(Connection(conn_fd), payload)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
