@@ -30,9 +30,11 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from functools import partial
 from itertools import islice, repeat
 from queue import Empty, SimpleQueue
 from time import monotonic
+from types import CoroutineType
 from typing import Any
 
 from ._enums import ExecutionMode
@@ -74,32 +76,45 @@ def _check_timeout(timeout: Any) -> float | None:
 
 
 def run_chunk(
-    invoker: Any, fn: Any, chunk: list[tuple[Any, ...]], remote: bool
+    invoker: Any, fn: Any, chunk: list[Any], star: bool, remote: bool
 ) -> tuple[list[Any], dict[int, Any] | None]:
-    """Run ``fn(*args)`` for each ``args`` of ``chunk`` on the worker (see the module doc).
+    """Run ``fn`` on each item of ``chunk`` on the worker (see the module doc).
 
     Args:
         invoker: The worker's ``Invoker`` (passed by ``Invoker.call``).
         fn: The function, or ``BOUND`` for the worker's bound function.
-        chunk: Positional arguments of each item.
+        chunk: The items: arguments, or tuples of arguments when ``star``.
+        star: Items are argument tuples (else each item is the one argument;
+            a flat list is cheaper to scan for futures and to pickle).
         remote: Pack exceptions for the trip back from another process.
 
     Returns:
         The values (None where an item failed) and None or ``{index: exception}``.
     """
-    call = invoker.call
+    if invoker._retry is None:  # the common case: find the function once, call it per item
+        target, _, kwargs = invoker._target(TASK, (fn,), {})
+        run = partial(target, **kwargs) if kwargs else target
+    else:  # each item retried on its own
+        run = partial(_call_one, invoker.call, fn)
     values: list[Any] = []
     append = values.append
     errors: dict[int, Any] | None = None
-    for index, args in enumerate(chunk):
+    for index, args in enumerate(chunk if star else zip(chunk)):
         try:
-            append(call(TASK, (fn, *args), {}))
+            value = run(*args)
+            if type(value) is CoroutineType:
+                value = invoker._run_coroutine(value)
+            append(value)
         except BaseException as exc:  # as a single call would deliver it
             if errors is None:
                 errors = {}
             errors[index] = _pack(exc) if remote else exc
             append(None)
     return values, errors
+
+
+def _call_one(call: Callable[..., Any], fn: Any, *args: Any) -> Any:
+    return call(TASK, (fn, *args), {})
 
 
 run_chunk._concurry_batch_ = True  # type: ignore[attr-defined]
@@ -168,13 +183,14 @@ def start_map(
         args = _argument_tuples(iterables, (fn,), unpack)
         next_call: Callable[[], Call] = lambda: (TASK, next(args), {})  # noqa: E731
     else:
-        args = _argument_tuples(iterables, (), unpack)
+        star = unpack or len(iterables) > 1
+        args = _argument_tuples(iterables, (), unpack) if star else iter(iterables[0])
 
         def next_call() -> Call:
             chunk = list(islice(args, chunksize))
             if not chunk:
                 raise StopIteration
-            return (TASK, (run_chunk, fn, chunk, remote), {})
+            return (TASK, (run_chunk, fn, chunk, star, remote), {})
 
     state = _State(submit, next_call, chunksize > 1, remote, deadline, wait, started, bar)
     iterator = state.ordered(size) if ordered else state.unordered(size)
@@ -185,7 +201,17 @@ def start_map(
 class _State:
     """What one map's iterator works with (kept together so ``start_map`` stays short)."""
 
-    __slots__ = ("bar", "chunked", "deadline", "next_call", "remote", "started", "submit", "timeout")
+    __slots__ = (
+        "bar",
+        "chunked",
+        "deadline",
+        "next_call",
+        "remote",
+        "started",
+        "submit",
+        "submitted",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -206,6 +232,17 @@ class _State:
         self.timeout = timeout
         self.started = started
         self.bar = bar
+        self.submitted = 0  # items submitted so far (a chunk counts its items)
+
+    def _take(self) -> tuple[Future[Any], int] | None:
+        """Submit the next call: its future and the index of its first item (None at the end)."""
+        try:
+            call = self.next_call()
+        except StopIteration:
+            return None
+        start = self.submitted
+        self.submitted = start + (len(call[1][2]) if self.chunked else 1)
+        return self.submit(call), start
 
     def _timed_out(self, what: str) -> TimeoutError:
         return TimeoutError(
@@ -223,9 +260,17 @@ class _State:
                 bar.success()
             bar.close()
 
-    def _values(self, outcome: Any, bar: Any) -> Iterator[Any]:
+    def _values(self, outcome: tuple[list[Any], dict[int, Any] | None]) -> Iterator[Any]:
         """The items of a chunk's outcome, raising at the first failed one."""
         values, errors = outcome
+        bar = self.bar
+        if errors is None and bar is None:
+            return iter(values)  # the common case: the list yields in C
+        return self._checked_values(values, errors, bar)
+
+    def _checked_values(
+        self, values: list[Any], errors: dict[int, Any] | None, bar: Any
+    ) -> Iterator[Any]:
         for position, value in enumerate(values):
             if errors is not None and position in errors:
                 raise _unpack(errors[position], self.remote)
@@ -235,20 +280,14 @@ class _State:
 
     def ordered(self, size: int) -> Iterator[Any]:
         """Results in input order (the head of the window holds the rest back)."""
-        submit, next_call, deadline, bar = self.submit, self.next_call, self.deadline, self.bar
-        chunked = self.chunked
-        window: deque[Future[Any]] = deque()
-        starts: deque[int] = deque()  # first item index of each call in the window
+        take, deadline, bar, chunked = self._take, self.deadline, self.bar, self.chunked
+        window: deque[tuple[Future[Any], int]] = deque()
         completed = False
-        submitted = 0
         try:
-            for call in islice(iter(next_call, None), size):
-                window.append(submit(call))
-                starts.append(submitted)
-                submitted += len(call[1][2]) if chunked else 1
+            window.extend(islice(iter(take, None), size))
             yield None  # primed by start_map
             while window:
-                future = window[0]
+                future, start = window[0]
                 if deadline is None:
                     outcome = future.result()
                 else:
@@ -257,41 +296,31 @@ class _State:
                     except TimeoutError:
                         if future.done():
                             raise  # the item itself raised TimeoutError
-                        raise self._timed_out(f"item {starts[0]}") from None
+                        raise self._timed_out(f"item {start}") from None
                 window.popleft()
-                starts.popleft()
-                try:
-                    call = next_call()
-                except StopIteration:
-                    pass
-                else:
-                    window.append(submit(call))
-                    starts.append(submitted)
-                    submitted += len(call[1][2]) if chunked else 1
+                taken = take()
+                if taken is not None:
+                    window.append(taken)
                 if chunked:
-                    yield from self._values(outcome, bar)
+                    yield from self._values(outcome)
                     continue
                 if bar is not None:
                     bar.update(1)
                 yield outcome
             completed = True
         finally:
-            self._finish(window, completed)
+            self._finish((future for future, _ in window), completed)
 
     def unordered(self, size: int) -> Iterator[Any]:
         """Results as their calls finish: done-callbacks feed a queue, no polling."""
-        submit, next_call, deadline, bar = self.submit, self.next_call, self.deadline, self.bar
-        chunked = self.chunked
+        take, deadline, bar, chunked = self._take, self.deadline, self.bar, self.chunked
         finished: SimpleQueue[Future[Any]] = SimpleQueue()
         put, get = finished.put, finished.get
         alive: dict[Future[Any], int] = {}  # -> first item index, oldest first
         completed = False
-        submitted = 0
         try:
-            for call in islice(iter(next_call, None), size):
-                future = submit(call)
-                alive[future] = submitted
-                submitted += len(call[1][2]) if chunked else 1
+            for future, start in islice(iter(take, None), size):
+                alive[future] = start
                 future.add_done_callback(put)
             yield None  # primed by start_map
             while alive:
@@ -302,27 +331,23 @@ class _State:
                         future = get(timeout=max(0.0, deadline - monotonic()))
                     except Empty:
                         oldest = next(iter(alive.values()))
-                        raise self._timed_out(f"any of {len(alive)} items (oldest {oldest})") from None
+                        what = f"item {oldest} (the oldest of {len(alive)} calls alive)"
+                        raise self._timed_out(what) from None
                 del alive[future]
-                try:
-                    call = next_call()
-                except StopIteration:
-                    pass
-                else:
-                    fresh = submit(call)
-                    alive[fresh] = submitted
-                    submitted += len(call[1][2]) if chunked else 1
-                    fresh.add_done_callback(put)
+                taken = take()
+                if taken is not None:
+                    alive[taken[0]] = taken[1]
+                    taken[0].add_done_callback(put)
                 outcome = future.result()  # done: raises the item's error here
                 if chunked:
-                    yield from self._values(outcome, bar)
+                    yield from self._values(outcome)
                     continue
                 if bar is not None:
                     bar.update(1)
                 yield outcome
             completed = True
         finally:
-            self._finish(alive, completed)
+            self._finish(list(alive), completed)
 
 
 def _length(iterables: tuple[Iterable[Any], ...]) -> int | None:

@@ -14,6 +14,7 @@ from ._worker import Worker
 
 __all__ = ["TaskWorker", "TaskWorkerPool", "TaskWorkerProxy"]
 
+
 class _TaskMethods:
     """``submit`` / ``map`` / ``__call__`` shared by the single-worker and pool proxies."""
 
