@@ -75,8 +75,7 @@ QUEUED, UNSENT, SENT, DONE = "queued", "unsent", "sent", "done"
 ALIVE, BROKEN, DRAINING, CLOSED = "alive", "broken", "draining", "closed"
 # ``_remaining`` while the resolved values are being read (outside the lock)
 _RESOLVING = -2
-# future states in which a call can no longer be begun
-_SETTLED = (_futures_base.CANCELLED_AND_NOTIFIED, _futures_base.FINISHED)
+_PENDING, _RUNNING = _futures_base.PENDING, _futures_base.RUNNING
 # outcome kinds a transport delivers
 OK, ERROR, CANCELLED = 0, 1, 2
 
@@ -92,6 +91,11 @@ class CallFuture(Future):  # type: ignore[type-arg]
 
     #: The pool slot a call was given to (pools only; see ``_pool_transport``).
     _slot: Any = None
+    # Defaults as class attributes (one store less per call each):
+    _id = 0
+    # future arguments still unresolved (-1: not yet watched; -2: being read)
+    _remaining = 0
+    _needs_args = False
 
     def __init__(
         self, link: Link, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -99,10 +103,6 @@ class CallFuture(Future):  # type: ignore[type-arg]
         super().__init__()
         self._link = link
         self._phase = QUEUED
-        self._id = 0
-        # future arguments still unresolved (-1: not yet watched; -2: being read)
-        self._remaining = 0
-        self._needs_args = False
         self.name = name
         self.args = args
         self.kwargs = kwargs
@@ -357,12 +357,19 @@ class Link:
         """Mark a sent call running just before it runs; False: skip it (cancelled or failed)."""
         if future._phase is DONE:
             return False
-        # Checked and changed under the future's own (re-entrant) condition: a
-        # cancel's notification (``_settled_elsewhere``) or a death may race with us.
+        # Checked and changed under the future's own condition, as
+        # ``set_running_or_notify_cancel`` does (inlined: this runs once per call),
+        # but quietly refusing a future a death or a cancel settled meanwhile.
         with future._condition:  # type: ignore[attr-defined]
-            if future._state in _SETTLED:  # type: ignore[attr-defined]
-                return False
-            return future.set_running_or_notify_cancel()
+            state = future._state  # type: ignore[attr-defined]
+            if state == _PENDING:
+                future._state = _RUNNING  # type: ignore[attr-defined]
+                return True
+            if state == _futures_base.CANCELLED:
+                future._state = _futures_base.CANCELLED_AND_NOTIFIED  # type: ignore[attr-defined]
+                for waiter in future._waiters:  # type: ignore[attr-defined]
+                    waiter.add_cancelled(future)
+            return False
 
     def deliver(self, future: CallFuture, kind: int, value: Any) -> None:
         """Record the outcome of one sent call (``OK`` / ``ERROR`` / ``CANCELLED``: never ran)."""

@@ -355,8 +355,7 @@ class PoolTransport:
         with link.lock:
             slots = self._slots
             active = [len(s.calls) for s in slots]
-            # given to the worker and not yet begun (running() takes only the future's lock)
-            queued = [sum(1 for c in s.calls.values() if not c.running()) for s in slots]
+            queued = [_waiting(s) for s in slots]
             total = [s.total for s in slots]
             states = [s.state for s in slots]
         return {
@@ -365,3 +364,16 @@ class PoolTransport:
             "total_calls": total,
             "worker_states": states,
         }
+
+
+def _waiting(slot: Slot) -> int:
+    """Calls given to ``slot``'s worker that are not running yet.
+
+    A begun call has been handed to the worker; a serial worker (thread,
+    process) runs one at a time, the rest of its begun calls wait in its own
+    queue (a process's pipe). (``running()`` takes only the future's lock.)
+    """
+    begun = sum(1 for call in slot.calls.values() if call.running())
+    if slot.transport is not None and not getattr(slot.transport, "serial", True):
+        return len(slot.calls) - begun
+    return len(slot.calls) - min(begun, 1)
