@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import io
 import itertools
@@ -370,3 +371,27 @@ def test_executor_map_sends_chunks(mode, no_leaks):
         assert list(ex.map(square, range(5), timeout=T)) == [0, 1, 4, 9, 16]
         with pytest.raises(ValueError, match="chunksize"):
             ex.map(square, range(5), chunksize=0)
+
+
+@pytest.mark.parametrize("mode", POOL_MODES)
+def test_executor_map_results_outlive_shutdown(mode, no_leaks):
+    # as with concurrent.futures: work mapped before shutdown(wait=True) is finished
+    with Executor(mode, max_workers=2, max_queued_tasks=2) as ex:
+        results = ex.map(square, range(500))
+        failing = ex.map(fail_on_seven, range(20), chunksize=3)
+    assert list(results) == [x * x for x in range(500)]
+    assert list(itertools.islice(failing, 7)) == [x * x for x in range(7)]
+    with pytest.raises(ValueError, match="seven"):
+        next(failing)
+
+
+def test_executor_shutdown_cancel_futures_cancels_maps(no_leaks):
+    gate = threading.Event()
+    ex = Executor("thread", max_workers=1, max_queued_tasks=1)
+    results = ex.map(wait_at_one, range(50), itertools.repeat(gate))
+    assert next(results) == 0
+    ex.shutdown(wait=False, cancel_futures=True)
+    gate.set()
+    with pytest.raises(concurrent.futures.CancelledError):
+        list(results)
+    ex.shutdown(wait=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -40,6 +42,7 @@ class Executor(concurrent.futures.Executor):
         self._outstanding: set[concurrent.futures.Future[Any]] = set()
         self._lock = threading.Lock()
         self._shutdown = False
+        self._maps: weakref.WeakSet[_MapBox] = weakref.WeakSet()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Schedule ``fn(*args, **kwargs)``; returns a ``concurrent.futures.Future``."""
@@ -79,33 +82,88 @@ class Executor(concurrent.futures.Executor):
         """
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
-        return self._workers.map(  # type: ignore[no-any-return]
-            fn, *iterables, timeout=timeout, chunksize=chunksize
-        )
+        box = _MapBox(self._workers.map(fn, *iterables, timeout=timeout, chunksize=chunksize))
+        with self._lock:
+            self._maps.add(box)
+        return box.results()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop accepting work; finish (or with ``cancel_futures``, cancel) the queued work."""
         self._shutdown = True
         with self._lock:
             outstanding = list(self._outstanding)
+            maps = list(self._maps)
         if cancel_futures:
             for future in outstanding:
                 future.cancel()
+            for box in maps:
+                box.cancel()
         if wait:
-            concurrent.futures.wait(outstanding)
-            self._workers.stop()
+            _finish(outstanding, maps, self._workers)
         else:
             threading.Thread(
                 target=_finish,
-                args=(outstanding, self._workers),
+                args=(outstanding, maps, self._workers),
                 name="concurry-executor-shutdown",
                 daemon=True,
             ).start()
 
 
-def _finish(outstanding: list[Any], workers: Any) -> None:
+def _finish(outstanding: list[Any], maps: list[_MapBox], workers: Any) -> None:
     concurrent.futures.wait(outstanding)
+    for box in maps:
+        box.finish()
     workers.stop()
+
+
+class _MapBox:
+    """One ``Executor.map``: lazy while the executor runs; at shutdown its remaining
+    input is run to the end and buffered, so the iterator still works afterwards
+    (``concurrent.futures`` submits everything up front and allows that)."""
+
+    def __init__(self, inner: Iterator[Any]) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self._buffer: deque[Any] | None = None
+        self._error: BaseException | None = None
+
+    def results(self) -> Iterator[Any]:
+        """The results, from the live map or, after shutdown, from the buffer."""
+        while True:
+            with self._lock:
+                if self._buffer is None:
+                    try:
+                        value = next(self._inner)
+                    except StopIteration:
+                        return
+                elif self._buffer:
+                    value = self._buffer.popleft()
+                elif self._error is not None:
+                    error, self._error = self._error, None
+                    raise error
+                else:
+                    return
+            yield value
+
+    def finish(self) -> None:
+        """Run what is left of the input now and keep the results (and the first error)."""
+        with self._lock:
+            if self._buffer is not None:
+                return
+            buffer: deque[Any] = deque()
+            try:
+                buffer.extend(self._inner)
+            except BaseException as exc:
+                self._error = exc
+            self._buffer = buffer
+
+    def cancel(self) -> None:
+        """Cancel the calls still alive (``shutdown(cancel_futures=True)``)."""
+        with self._lock:
+            if self._buffer is None:
+                self._inner.close()  # type: ignore[attr-defined]
+                self._buffer = deque()
+                self._error = concurrent.futures.CancelledError()
 
 
 def _as_concurrent(outcome: Any, blocking: bool) -> concurrent.futures.Future[Any]:
