@@ -58,7 +58,8 @@ _CODE = struct.Struct("!i")
 class ForkedProcess:
     """A worker child of the fork server, with the ``multiprocessing.Process`` methods used.
 
-    Only one thread may wait on it (``join`` / ``is_alive``): the transport's reader.
+    Normally only the transport's reader waits on it; at interpreter exit the
+    exit hook may too, so reading the exit status is guarded by a lock.
 
     Args:
         pid: The child's process id.
@@ -71,12 +72,23 @@ class ForkedProcess:
         self.sentinel = sentinel
         self.name = name
         self._exitcode: int | None = None
+        self._lock = threading.Lock()
 
     def _poll(self, timeout: float | None) -> bool:
         if self._exitcode is not None:
             return True
-        if not wait([self.sentinel], timeout):
+        try:
+            ready = wait([self.sentinel], timeout)
+        except (OSError, ValueError):
+            ready = True  # another thread read the status and closed the pipe meanwhile
+        if not ready:
             return False
+        with self._lock:  # the status is read, and the pipe closed, once
+            if self._exitcode is None:
+                self._read_status()
+        return True
+
+    def _read_status(self) -> None:
         data = os.read(self.sentinel, _CODE.size)
         os.close(self.sentinel)
         if len(data) == _CODE.size:
@@ -89,7 +101,6 @@ class ForkedProcess:
             except ProcessLookupError:
                 pass
             self._exitcode = 255
-        return True
 
     def join(self, timeout: float | None = None) -> None:
         """Wait until the child has exited (at most ``timeout`` seconds)."""
