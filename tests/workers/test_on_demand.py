@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -17,7 +18,13 @@ from pathlib import Path
 import pytest
 from workers_helpers import quiet_stop, run_bounded
 
-from concurry_workers import Worker, WorkerDiedError, WorkerStoppedError, task
+from concurry_workers import (
+    SerializationError,
+    Worker,
+    WorkerDiedError,
+    WorkerStoppedError,
+    task,
+)
 
 T = 30
 MODES = ["thread", "process"]
@@ -217,6 +224,11 @@ def test_other_start_methods(mp_context, tmp_path, no_leaks):
     with Gated.options(**options).init(str(tmp_path)) as pool:
         results = [f.result(timeout=60) for f in [pool.run() for _ in range(2)]]
     assert len({pid for _, _, pid in results}) == 2
+
+
+def test_init_arguments_that_cannot_be_pickled_fail_at_init(no_leaks):
+    with pytest.raises(SerializationError, match="could not be pickled"):
+        Gated.options(mode="process", on_demand=True).init(threading.Lock())
 
 
 @pytest.mark.parametrize("mode", MODES)

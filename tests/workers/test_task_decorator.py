@@ -6,6 +6,7 @@ The script tests run a real main script in a fresh interpreter, with module-leve
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import subprocess
 import sys
@@ -74,20 +75,13 @@ def test_concurrent_first_calls_start_one_worker(no_leaks):
         return threading.get_ident()
 
     barrier = threading.Barrier(8)
-    futures: list[Any] = []
-    lock = threading.Lock()
 
-    def first_use() -> None:
+    def first_use(_: int) -> Any:
         barrier.wait(T)
-        future = ident()
-        with lock:
-            futures.append(future)
+        return ident()
 
-    callers = [threading.Thread(target=first_use) for _ in range(8)]
-    for caller in callers:
-        caller.start()
-    for caller in callers:
-        caller.join(T)
+    with concurrent.futures.ThreadPoolExecutor(8) as callers:
+        futures = list(callers.map(first_use, range(8), timeout=T))
     with ident:
         assert len(futures) == 8
         # one single-thread worker ran every call; a second worker would also be
@@ -168,6 +162,7 @@ def fresh(x):
 SCRIPT = '''
 """A main script with module-level process tasks of its own and imported ones."""
 
+import concurrent.futures
 import json
 import os
 import sys

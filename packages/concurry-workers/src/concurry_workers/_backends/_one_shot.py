@@ -193,6 +193,9 @@ class OneShotProcesses:
         run = _Dispatch(self)
         try:
             run.loop()
+        except BaseException as exc:  # a bug here must not leave calls waiting forever
+            self._link.died(WorkerDiedError(f"on-demand dispatcher failed: {exc!r}"))
+            raise
         finally:
             run.close()
             with self._lock:
