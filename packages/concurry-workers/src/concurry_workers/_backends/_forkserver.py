@@ -78,7 +78,7 @@ class ForkedProcess:
         if self._exitcode is not None:
             return True
         try:
-            ready = wait([self.sentinel], timeout)
+            ready = bool(wait([self.sentinel], timeout))
         except (OSError, ValueError):
             ready = True  # another thread read the status and closed the pipe meanwhile
         if not ready:
