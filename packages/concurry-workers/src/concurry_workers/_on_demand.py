@@ -54,15 +54,15 @@ def make_on_demand_transport(
             worker_cls=worker_cls,
             args=args,
             kwargs=kwargs,
-            unwrap_futures=False,  # the link resolves future arguments (see start())
+            unwrap_futures=False,  # the pool's link resolves future arguments, by callbacks
             retry=build_retry_plan(spec.retry, worker_cls.__name__),
             limits=limits_for_worker(spec.limits, spec.mode),
         )
         if spec.mode is ExecutionMode.Threads:
-            return OnDemandThreads(runtime, spec.unwrap_futures)
+            return OnDemandThreads(runtime)
         from ._backends._one_shot import OneShotProcesses
 
-        return OneShotProcesses(runtime, spec.backend_options, spec.unwrap_futures)
+        return OneShotProcesses(runtime, spec.backend_options)
     from ._start import start_worker
 
     one_shot = spec.replace(blocking=True)
@@ -77,15 +77,13 @@ class OnDemandThreads:
 
     Args:
         runtime: Builds a fresh instance (and its invoker) per call.
-        unwrap_futures: Resolve future arguments in the link before a call runs.
     """
 
     inline = False
     serial = False
 
-    def __init__(self, runtime: Any, unwrap_futures: bool) -> None:
+    def __init__(self, runtime: Any) -> None:
         self.runtime = runtime
-        self._unwrap = unwrap_futures
         self._name = f"concurry-on-demand-{runtime.worker_cls.__name__}"
         self._cond = threading.Condition(threading.Lock())
         self._queue: deque[CallFuture] = deque()
@@ -97,10 +95,6 @@ class OnDemandThreads:
     def start(self, link: Link) -> None:
         """Remember the link; threads start with the first calls."""
         self._link = link
-        # The call resolves future arguments in the link, by callbacks, rather than a
-        # runner thread blocking on them while it holds one of the pool's slots.
-        if self._unwrap:
-            link._unwrap = True
 
     def send(self, batch: Sequence[CallFuture]) -> bool:
         with self._cond:

@@ -45,8 +45,7 @@ class WorkerPool(_ProxyBase):
         if spec.on_demand:
             cap = spec.max_workers or _default_on_demand_cap(spec.mode)
             transport = make_on_demand_transport(worker_cls, single, args, kwargs)
-            # the one-shot worker resolves future arguments itself
-            link = Link(transport, cap or None, unwrap=False)
+            link = Link(transport, cap or None, unwrap=spec.unwrap_futures)
         else:
             plan = build_retry_plan(single.retry, worker_cls.__name__)
 

@@ -78,16 +78,14 @@ class OneShotProcesses:
     Args:
         runtime: The worker's runtime (pickled once, in ``start``).
         options: Backend options (``mp_context``).
-        unwrap_futures: Resolve future arguments in the link before sending.
     """
 
     inline = False
     serial = False
 
-    def __init__(self, runtime: Any, options: dict[str, Any], unwrap_futures: bool) -> None:
+    def __init__(self, runtime: Any, options: dict[str, Any]) -> None:
         self.runtime = runtime
         self.options = options
-        self._unwrap = unwrap_futures
         self._name = f"concurry-on-demand-{runtime.worker_cls.__name__}"
         self._method = options.get("mp_context") or "spawn"
         self._modules = _modules_of(runtime)
@@ -115,10 +113,6 @@ class OneShotProcesses:
                 f"worker class or init arguments could not be pickled: {exc}"
             ) from exc
         self._link = link
-        # Future arguments must be resolved before a call is pickled, and without
-        # blocking the dispatcher: the link does that by callbacks when asked to.
-        if self._unwrap:
-            link._unwrap = True
         cap = link.capacity
         self._spares = min(SPARES, cap) if cap else SPARES
 
