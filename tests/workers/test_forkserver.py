@@ -114,3 +114,28 @@ def test_a_killed_fork_server_fails_its_workers_calls_and_is_restarted(no_leaks)
             assert _forkserver._server._proc.pid != server.pid
     finally:
         w.stop(1)
+
+
+class Setter(Worker):
+    def __init__(self, event) -> None:
+        self.event = event
+
+    def set(self) -> bool:
+        self.event.set()
+        return True
+
+
+@pytest.mark.parametrize("on_demand", [False, True])
+def test_manager_proxies_work_in_fork_server_children(on_demand: bool, no_leaks) -> None:
+    """Children of the fork server carry the parent's authkey, so Manager proxies connect."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Manager() as manager:
+        event = manager.Event()
+        options = {"on_demand": True, "max_workers": 1} if on_demand else {}
+        worker = Setter.options(mode="process", mp_context="forkserver", **options).init(event)
+        try:
+            assert worker.set().result(timeout=T) is True
+            assert event.is_set()
+        finally:
+            worker.stop(timeout=5)

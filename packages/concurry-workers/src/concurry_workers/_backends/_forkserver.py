@@ -168,7 +168,13 @@ class _Server:
         self, payload: bytes, name: str, modules: list[str], one_shot: bool = False
     ) -> tuple[ForkedProcess, Connection]:
         mine, theirs = Pipe(duplex=True)
-        meta = pickle.dumps((sys.path, os.getcwd(), modules, one_shot), pickle.HIGHEST_PROTOCOL)
+        from multiprocessing import current_process
+
+        # the parent's authkey, so that Manager proxies passed to a worker connect
+        authkey = bytes(current_process().authkey)
+        meta = pickle.dumps(
+            (sys.path, os.getcwd(), modules, one_shot, authkey), pickle.HIGHEST_PROTOCOL
+        )
         try:
             with self._lock:
                 sock = self._ensure()
@@ -257,9 +263,9 @@ def serve(fd: int) -> None:
             if len(header) != _HEADER.size or len(fds) != 1:
                 return  # the parent is gone: children end when their pipes close
             meta_size, payload_size = _HEADER.unpack(header)
-            sys_path, cwd, modules, one_shot = pickle.loads(_recv_exactly(sock, meta_size))
+            sys_path, cwd, modules, one_shot, authkey = pickle.loads(_recv_exactly(sock, meta_size))
             payload = _recv_exactly(sock, payload_size)
-            _prepare(sys_path, cwd, modules)
+            _prepare(sys_path, cwd, modules, authkey)
             status_r, status_w = os.pipe()
             pid = os.fork()
             if pid == 0:
@@ -271,9 +277,12 @@ def serve(fd: int) -> None:
             os.close(status_r)
 
 
-def _prepare(sys_path: list[str], cwd: str, modules: list[str]) -> None:
-    """Take the parent's import path and directory; import what children will need."""
+def _prepare(sys_path: list[str], cwd: str, modules: list[str], authkey: bytes) -> None:
+    """Take the parent's import path, directory and authkey; import what children need."""
     import importlib
+    from multiprocessing import current_process
+
+    current_process().authkey = authkey
 
     sys.path[:] = sys_path
     try:
