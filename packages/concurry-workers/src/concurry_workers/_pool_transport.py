@@ -277,10 +277,15 @@ class PoolTransport:
         adapter = SlotLink(self, slot)
         transport: Transport | None = None
         error: BaseException | None = None
-        try:
-            transport = self._start_one(slot.index, adapter)
-        except BaseException as exc:  # fails the calls given to this slot meanwhile
-            error = exc
+        with link.lock:
+            # stop() joins only replacements already running; one it did not see
+            # (not started yet) must not start a worker after it
+            late = self._stopping
+        if not late:
+            try:
+                transport = self._start_one(slot.index, adapter)
+            except BaseException as exc:  # fails the calls given to this slot meanwhile
+                error = exc
         kick = False
         with link.lock:
             self._replacing.discard(threading.current_thread())
@@ -319,7 +324,8 @@ class PoolTransport:
             link.deliver_many([(call._id, CANCELLED, None) for call in held])
         self._stop_transports(transports, deadline)
         for thread in replacing:
-            if thread is not threading.current_thread():
+            # a thread not started yet finds _stopping set and starts nothing
+            if thread.ident is not None and thread is not threading.current_thread():
                 thread.join(max(0.0, deadline - monotonic()) + STOP_SLACK)
 
     def _stop_transports(self, transports: list[Any], deadline: float) -> None:

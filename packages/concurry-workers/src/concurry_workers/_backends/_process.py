@@ -55,6 +55,8 @@ class ProcessBackend(Transport):
         self._proc: Any = None
         self._conn: Any = None
         self._reader: threading.Thread | None = None
+        # what the child already has of __main__ (used by the feeder thread only)
+        self._shipped = wire.Shipped()
 
     # -- start-up -------------------------------------------------------------------
     def start(self, link: Link) -> None:
@@ -151,7 +153,7 @@ class ProcessBackend(Transport):
             ]
             if not batch:
                 continue
-            message, failed = wire.encode_batch(wire.CALLS, batch)
+            message, failed = wire.encode_batch(wire.CALLS, batch, self._shipped)
             if failed:
                 by_id = {call._id: call for call in items}
                 for call_id, err in failed:

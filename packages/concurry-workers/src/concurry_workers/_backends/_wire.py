@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._errors import RemoteTraceback, SerializationError
-from ._pickling import Pickler, dumps, dumps_runtime
+from ._pickling import Pickler, Shipped, dumps, dumps_runtime
 
 __all__ = [
     "CALLS",
@@ -45,15 +45,21 @@ OK, ERROR, CANCELLED = 0, 1, 2
 
 
 def encode_batch(
-    kind: bytes, items: Iterable[tuple[Any, Any]]
+    kind: bytes, items: Iterable[tuple[Any, Any]], shipped: Shipped | None = None
 ) -> tuple[bytes, list[tuple[Any, BaseException]]]:
     """Pickle ``(tag, value)`` items into one message.
 
-    Returns the message and the ``(tag, error)`` pairs of the items whose
-    value could not be pickled (left out of the message).
+    Args:
+        kind: The message kind.
+        items: ``(tag, value)`` pairs.
+        shipped: What the receiving child already has of ``__main__`` (calls only).
+
+    Returns:
+        The message and the ``(tag, error)`` pairs of the items whose value could
+        not be pickled (left out of the message).
     """
     buf = io.BytesIO()
-    pickler = Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler = Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL, shipped=shipped)
     tags: list[Any] = []
     ends: list[int] = []
     failed: list[tuple[Any, BaseException]] = []
@@ -65,9 +71,13 @@ def encode_batch(
             buf.seek(start)
             buf.truncate()
             failed.append((tag, exc))
+            if shipped is not None:
+                shipped.rollback()
         else:
             tags.append(tag)
             ends.append(buf.tell())
+            if shipped is not None:
+                shipped.commit()
         pickler.clear_memo()
     body = pickle.dumps((tags, ends, buf.getvalue()), protocol=pickle.HIGHEST_PROTOCOL)
     return kind + body, failed
