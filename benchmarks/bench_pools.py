@@ -9,6 +9,10 @@ the same function, the same start method for processes (forkserver).
 - 200 calls sleeping 50 ms on a thread pool of 50: the ideal is 0.2 s.
 - 100,000 trivial items through ``TaskWorker.map(chunksize=256)`` on a process
   pool of 2 against ``ProcessPoolExecutor(2).map(chunksize=256)``.
+- On demand: a 1000-item ``map`` on the default ``@task`` (a fresh worker per
+  item) against the same task with ``on_demand=False`` (persistent), for thread
+  and process. The goal is within 5x; a process per item cannot get there on a
+  machine where a bare ``fork`` + exit costs over a millisecond.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import Any
 
 from _harness import Row, best_of, best_of_pair
-from concurry_workers import TaskWorker, Worker
+from concurry_workers import TaskWorker, Worker, task
 
 
 class Echo(Worker):
@@ -144,6 +148,34 @@ def _chunk_row(n: int, rounds: int) -> Row:
     )
 
 
+def _on_demand_row(mode: str, n: int, rounds: int) -> Row:
+    fresh = task(mode=mode)(identity)  # on demand: the default for thread and process
+    kept = task(mode=mode, on_demand=False)(identity)
+    try:
+
+        def ours() -> None:
+            for _ in fresh.map(range(n)):
+                pass
+
+        def theirs() -> None:
+            for _ in kept.map(range(n)):
+                pass
+
+        ours(), theirs()
+        mine, base = best_of_pair(ours, theirs, rounds)
+    finally:
+        fresh.stop()
+        kept.stop()
+    return Row(
+        f"{mode} @task on demand: map of {n} (s)",
+        mine,
+        base,
+        "the same @task with on_demand=False",
+        "seconds",
+        "within 5x (ratio >= 0.2)",
+    )
+
+
 def run(quick: bool) -> list[Row]:
     n = 2_000 if quick else 10_000
     rounds = 3 if quick else 7
@@ -151,4 +183,6 @@ def run(quick: bool) -> list[Row]:
     rows += _pool_rows("process", n, rounds)
     rows.append(_sleep_row(rounds))
     rows.append(_chunk_row(20_000 if quick else 100_000, rounds))
+    rows.append(_on_demand_row("thread", 1000, rounds))
+    rows.append(_on_demand_row("process", 200 if quick else 1000, 3))
     return rows

@@ -180,7 +180,7 @@ def test_window_counts_calls_alive_not_items_finished(no_leaks):
         ({"max_workers": 3, "max_queued_tasks": 4}, 5, 60),  # the window counts chunks
         ({"max_workers": 2}, 1, 200),  # thread default: 100 per worker
         ({}, 1, 100),
-        ({"on_demand": True, "max_workers": 3}, 1, 6),
+        ({"on_demand": True, "max_workers": 3}, 1, 300),  # 100 per running call
     ],
 )
 def test_default_window_scales_with_the_pool(options, chunksize, expected, no_leaks):

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-SCRIPT = '''
+SCRIPT = """
 import sys
 import threading
 
@@ -60,7 +60,7 @@ if __name__ == "__main__":
     ]
     pool.stop()
     print("ok")
-'''
+"""
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])

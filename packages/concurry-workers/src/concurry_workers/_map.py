@@ -44,8 +44,6 @@ __all__ = ["default_window", "run_chunk", "start_map"]
 
 #: Calls per worker kept alive when the worker has no submission queue cap.
 QUEUE_PER_WORKER = 100
-#: Calls per allowed one-shot worker kept alive by a map on an on-demand pool.
-ON_DEMAND_FACTOR = 2
 _REMOTE = (ExecutionMode.Processes, ExecutionMode.Ray)
 
 
@@ -53,11 +51,13 @@ def default_window(spec: Any) -> int:
     """Calls a map keeps alive on a worker or pool of ``spec`` (chunks when chunking).
 
     ``max_workers x max_queued_tasks`` (``QUEUE_PER_WORKER`` per worker when
-    uncapped); on-demand pools: ``ON_DEMAND_FACTOR x`` their concurrency cap.
+    uncapped); on-demand pools, which have no submission queue per worker:
+    ``QUEUE_PER_WORKER x`` their concurrency cap. The calls beyond what runs
+    wait in the pool's queue, so the next one starts the moment one ends.
     """
     if spec.on_demand:
         cap = spec.max_workers or max(1, (os.cpu_count() or 2) - 1)
-        return int(ON_DEMAND_FACTOR * cap)
+        return int(QUEUE_PER_WORKER * cap)
     return int(max(1, spec.max_workers) * (spec.max_queued_tasks or QUEUE_PER_WORKER))
 
 
