@@ -76,7 +76,9 @@ class Gated(Worker):
 
 
 def _max_seen(folder: Path) -> int:
-    return max(int(p.name.rsplit("-", 1)[1]) for p in folder.glob("seen-*"))
+    # "seen-<id>-<count>"; a count can read negative (a directory listing made while
+    # files are created may miss some "start-" ones), never too high
+    return max(int(p.name.split("-", 2)[2]) for p in folder.glob("seen-*"))
 
 
 @pytest.mark.parametrize("mode", MODES)
