@@ -149,7 +149,8 @@ class OnDemandThreads:
             self._link.drop(call)
         me = threading.current_thread()
         for thread in threads:
-            if thread is not me:
+            # one kick() made but has not started yet finds the queue empty and ends
+            if thread is not me and thread.ident is not None:
                 thread.join(max(0.0, deadline - monotonic()))
 
     def close_when_idle(self) -> None:
@@ -194,6 +195,7 @@ class OnDemandTransport:
         self._threads: set[threading.Thread] = set()
         self._workers: set[Any] = set()
         self._pending: list[CallFuture] = []
+        self._stopped = False
         self._link: Any = None
 
     def start(self, link: Link) -> None:
@@ -220,6 +222,11 @@ class OnDemandTransport:
     def _one_shot(self, call: CallFuture) -> None:
         link = self._link
         try:
+            with self._lock:
+                stopped = self._stopped
+            if stopped:  # stop() came before this thread started
+                link.drop(call)
+                return
             if not link.begin(call):
                 return
             try:
@@ -242,12 +249,14 @@ class OnDemandTransport:
 
     def stop(self, deadline: float) -> None:
         with self._lock:
+            self._stopped = True
             dropped, self._pending = self._pending, []
             threads = list(self._threads)
         for call in dropped:  # sent, but their threads never started
             self._link.drop(call)
         for thread in threads:
-            if thread is not threading.current_thread():
+            # one kick() made but has not started yet drops its call and ends
+            if thread is not threading.current_thread() and thread.ident is not None:
                 thread.join(max(0.0, deadline - monotonic()))
         with self._lock:
             stuck = list(self._workers)
