@@ -47,18 +47,23 @@ QUEUE_PER_WORKER = 100
 _REMOTE = (ExecutionMode.Processes, ExecutionMode.Ray)
 
 
-def default_window(spec: Any) -> int:
+def default_window(spec: Any, chunked: bool = False) -> int:
     """Calls a map keeps alive on a worker or pool of ``spec`` (chunks when chunking).
+
+    With chunks it is twice the count below: each worker then has its next
+    chunks at hand while the consumer unpacks a whole chunk's results.
 
     ``max_workers x max_queued_tasks`` (``QUEUE_PER_WORKER`` per worker when
     uncapped); on-demand pools, which have no submission queue per worker:
     ``QUEUE_PER_WORKER x`` their concurrency cap. The calls beyond what runs
     wait in the pool's queue, so the next one starts the moment one ends.
     """
+    factor = 2 if chunked else 1
     if spec.on_demand:
         cap = spec.max_workers or max(1, (os.cpu_count() or 2) - 1)
-        return int(QUEUE_PER_WORKER * cap)
-    return int(max(1, spec.max_workers) * (spec.max_queued_tasks or QUEUE_PER_WORKER))
+        return int(factor * QUEUE_PER_WORKER * cap)
+    per_worker = spec.max_queued_tasks or QUEUE_PER_WORKER
+    return int(factor * max(1, spec.max_workers) * per_worker)
 
 
 def _check_count(name: str, value: Any) -> int:
@@ -172,7 +177,10 @@ def start_map(
         window: Calls alive at once (default: ``default_window(spec)``).
     """
     chunksize = _check_count("chunksize", chunksize)
-    size = default_window(spec) if window is None else _check_count("window", window)
+    if window is None:
+        size = default_window(spec, chunked=chunksize > 1)
+    else:
+        size = _check_count("window", window)
     wait = _check_timeout(timeout)
     started = monotonic()
     deadline = None if wait is None else started + wait
