@@ -4,7 +4,6 @@ local backend, and leak checks for threads and child processes."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 import threading
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from workers_helpers import _is_fork_server
+from workers_helpers import _children
 
 LOCAL_MODES = ["sync", "thread", "process", "asyncio"]
 
@@ -35,40 +34,6 @@ def worker_mode(request: pytest.FixtureRequest) -> str:
 def queuing_mode(request: pytest.FixtureRequest) -> str:
     """Each mode in which a call can wait behind another (sync runs calls in-line)."""
     return str(request.param)
-
-
-def _children() -> set[int]:
-    """Live worker processes of this test process: its children, and the children of
-    its fork servers (process workers are forked by a fork server, not by us)."""
-    parents: dict[str, list[str]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parents.setdefault(fields[1], []).append(entry)
-    me = str(os.getpid())
-    pids = set()
-    for child in parents.get(me, []):
-        if not _is_helper(child):
-            pids.add(int(child))
-        elif _is_fork_server(int(child)):
-            pids.update(int(grandchild) for grandchild in parents.get(child, []))
-    return pids
-
-
-def _is_helper(pid: str) -> bool:
-    # multiprocessing's process-wide helpers (fork server, resource tracker) live on
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            cmdline = fh.read()
-    except OSError:
-        return False
-    return b"forkserver" in cmdline or b"resource_tracker" in cmdline
 
 
 def _settle(check: object, deadline: float) -> bool:

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from workers_helpers import _children
 
 from concurry_workers import WorkerStoppedError, global_config, task
-from conftest import _children
 
 T = 30
 

@@ -102,3 +102,37 @@ def settle(futures: list[Any], timeout: float, what: str) -> None:
         f"{what}: {len(pending)} of {len(futures)} futures still pending after "
         f"{timeout} s (first pending indices: {pending[:15]})"
     )
+
+
+def _children() -> set[int]:
+    """Live worker processes of this test process: its children, and the children of
+    its fork servers (process workers are forked by a fork server, not by us)."""
+    parents: dict[str, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            parents.setdefault(fields[1], []).append(entry)
+    me = str(os.getpid())
+    pids = set()
+    for child in parents.get(me, []):
+        if not _is_helper(child):
+            pids.add(int(child))
+        elif _is_fork_server(int(child)):
+            pids.update(int(grandchild) for grandchild in parents.get(child, []))
+    return pids
+
+
+def _is_helper(pid: str) -> bool:
+    # multiprocessing's process-wide helpers (fork server, resource tracker) live on
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read()
+    except OSError:
+        return False
+    return b"forkserver" in cmdline or b"resource_tracker" in cmdline
