@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from typing import Optional
 
 import morphic
@@ -103,21 +102,6 @@ def test_validation_decorators(worker_mode, no_leaks):
         assert w.process("10", scale="2.0").result(timeout=T) == 100.0
     with PydanticValidatedWorker.options(mode=worker_mode).init(base=3) as w:
         assert w.compute("5", y="2").result(timeout=T) == 21
-
-
-def test_model_worker_warns_about_ray_only_when_ray_is_installed(no_leaks):
-    import importlib.util
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        PydanticWorker.options(mode="sync").init(name="a", age=1).stop()
-    hits = [w for w in caught if "mode='ray'" in str(w.message)]
-    assert bool(hits) == (importlib.util.find_spec("ray") is not None)
-
-
-def test_model_worker_refused_for_ray():
-    with pytest.raises(ValueError, match="Cannot create Ray worker with Pydantic-based class"):
-        PydanticWorker.options(mode="ray").init(name="a", age=1)
 
 
 class Flaky(Worker):

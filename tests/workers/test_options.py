@@ -154,7 +154,13 @@ def test_options_coercions():
     assert Echo.options(mode="process").spec.backend_options["mp_context"]
 
 
-def test_ray_mode_without_backend_says_what_to_install():
+def test_ray_mode_without_backend_says_what_to_install(monkeypatch):
+    # Look the backend up in a group no package publishes in: what a user without
+    # concurry-ray sees (this workspace installs it).
+    from concurry_workers import _backends
+
+    monkeypatch.setattr(_backends, "ENTRY_POINT_GROUP", "concurry.no_such_backends")
+    monkeypatch.setattr(_backends, "_cache", {})
     with pytest.raises(BackendUnavailableError, match=r"pip install concurry\[ray\]"):
         Echo.options(mode="ray").init()
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-import weakref
 from typing import Any
 
 from ._config import config_version
-from ._enums import ExecutionMode
 from ._options import WorkerSpec, resolve_spec, validate_options
 from ._pool import start_pool
 from ._retry import build_retry_plan
@@ -83,7 +80,6 @@ class WorkerBuilder:
                 type and message.
         """
         spec, plan = self._resolve()
-        _check_model_class(self._worker_cls, spec.mode)
         if spec.max_workers != 1 or spec.on_demand:
             return start_pool(self._worker_cls, spec, args, kwargs)
         return start_worker(self._worker_cls, spec, args, kwargs, retry_plan=plan)
@@ -97,46 +93,3 @@ def _class_options(cls: type) -> dict[str, Any]:
     for klass in reversed(cls.__mro__):
         merged.update(vars(klass).get("__concurry_class_options__", {}))
     return merged
-
-
-_model_classes: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
-
-
-def _is_model_class(cls: type) -> bool:
-    try:
-        return _model_classes[cls]
-    except (KeyError, TypeError):
-        pass
-    found = any(
-        klass.__module__.startswith("pydantic") and klass.__name__ == "BaseModel"
-        for klass in cls.__mro__
-    )
-    try:
-        _model_classes[cls] = found
-    except TypeError:
-        pass
-    return found
-
-
-def _check_model_class(cls: type, mode: ExecutionMode) -> None:
-    if not _is_model_class(cls):
-        return
-    if mode is ExecutionMode.Ray:
-        raise ValueError(
-            f"Cannot create Ray worker with Pydantic-based class {cls.__name__!r}: Ray actors "
-            "cannot wrap Typed/BaseModel classes; use a plain class, optionally with "
-            "@validate / @validate_call methods"
-        )
-    if _ray_installed():
-        warnings.warn(
-            f"{cls.__name__} is a Typed/BaseModel worker: it works in mode={mode.value!r} "
-            "but not in mode='ray'",
-            UserWarning,
-            stacklevel=3,
-        )
-
-
-def _ray_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("ray") is not None

@@ -1,0 +1,225 @@
+"""The Ray transport: one actor per worker, holding the user's instance.
+
+The user's class is never made a Ray actor class itself: a generic holder
+actor (``_Holder``, or ``_AsyncHolder`` for a class with ``async def``
+methods, so they run concurrently on the actor's loop) unpickles the worker
+runtime and builds the instance, so plain classes, dataclasses, ``Typed`` and
+``BaseModel`` workers and validated methods all work. Each call's outcome comes
+back as ``(kind, value)``, an exception packed with its remote traceback, so
+it is raised with its original type.
+
+Calls are handed to Ray outside the link's lock (``send`` only queues them;
+``kick`` submits them in order under the transport's own lock). Completion is
+Ray's own notification (``ObjectRef._on_completed``): no thread per call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Sequence
+from time import monotonic
+from typing import Any
+
+from concurry_workers import WorkerDiedError
+from concurry_workers.plugin import (
+    ERROR,
+    OK,
+    CallFuture,
+    Link,
+    WorkerBackend,
+    dumps_runtime,
+    pack_exception,
+    unpack_exception,
+)
+
+from ._session import ensure_ray
+
+__all__ = ["RayBackend"]
+
+_ACTOR_OPTION_KEYS = ("num_cpus", "num_gpus", "resources")
+#: Seconds an actor may take to be placed and to build the worker.
+START_TIMEOUT = 120.0
+
+
+class _Holder:
+    """The body of the generic actor: builds the worker and runs its calls in order."""
+
+    def __init__(self, payload: bytes) -> None:
+        import pickle
+
+        self._init_error: Any = None
+        self._invoker: Any = None
+        try:
+            # plain pickle reads what cloudpickle wrote (it imports cloudpickle's helpers)
+            self._invoker = pickle.loads(payload).build()
+        except BaseException as exc:  # reported by ready(), with its original type
+            self._init_error = pack_exception(exc)
+
+    def ready(self) -> tuple[int, Any]:
+        if self._init_error is not None:
+            return ERROR, self._init_error
+        return OK, None
+
+    def call(self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return OK, self._invoker.call(name, args, kwargs)
+        except BaseException as exc:
+            return ERROR, pack_exception(exc)
+
+
+class _AsyncHolder(_Holder):
+    """The generic actor for classes with ``async def`` methods (an async Ray actor)."""
+
+    async def call(  # type: ignore[override]
+        self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        try:
+            return OK, await self._invoker.acall(name, args, kwargs)
+        except BaseException as exc:
+            return ERROR, pack_exception(exc)
+
+
+_actor_classes: dict[bool, Any] = {}
+
+
+def _actor_class(is_async: bool) -> Any:
+    cls = _actor_classes.get(is_async)
+    if cls is None:
+        ray = ensure_ray()
+        cls = _actor_classes[is_async] = ray.remote(_AsyncHolder if is_async else _Holder)
+    return cls
+
+
+def _has_async_methods(cls: type) -> bool:
+    from inspect import iscoroutinefunction
+
+    return any(
+        iscoroutinefunction(getattr(cls, name, None))
+        for name in dir(cls)
+        if not name.startswith("__")
+    )
+
+
+class RayBackend(WorkerBackend):
+    """Runs the worker instance in a Ray actor (see the module doc)."""
+
+    def __init__(self, runtime: Any, options: dict[str, Any]) -> None:
+        super().__init__(runtime, options)
+        # orders the submissions and guards the fields below; re-entrant because Ray may
+        # run a completion callback at once, in the submitting thread
+        self._lock = threading.RLock()
+        self._outbox: deque[CallFuture] = deque()
+        self._inflight = 0
+        self._idle = threading.Condition(self._lock)
+        self._stopping = False
+        self._dead = False
+        self._actor: Any = None
+        self._link: Any = None
+        self.serial = not _has_async_methods(runtime.worker_cls)
+
+    def start(self, link: Link) -> None:
+        ray = ensure_ray()
+        options = dict(self.options.get("actor_options") or {})
+        for key in _ACTOR_OPTION_KEYS:
+            if key in self.options:
+                options[key] = self.options[key]
+        if self.serial:
+            options.setdefault("max_concurrency", 1)
+        holder = _actor_class(not self.serial)
+        actor = holder.options(**options).remote(dumps_runtime(self.runtime))
+        try:
+            kind, value = ray.get(actor.ready.remote(), timeout=START_TIMEOUT)
+        except BaseException as exc:
+            ray.kill(actor, no_restart=True)
+            if isinstance(exc, ray.exceptions.GetTimeoutError):
+                raise WorkerDiedError(
+                    f"Ray actor did not start within {START_TIMEOUT:g} s; the cluster may "
+                    f"lack the resources it asks for ({options or 'none'})"
+                ) from None
+            raise WorkerDiedError(f"Ray actor could not start: {exc}") from exc
+        if kind == ERROR:
+            ray.kill(actor, no_restart=True)
+            raise unpack_exception(value)
+        self._actor, self._link = actor, link
+
+    # -- calls --------------------------------------------------------------------------
+    def send(self, batch: Sequence[CallFuture]) -> bool:
+        self._outbox.extend(batch)  # deque.extend: safe without our lock (see kick)
+        return True
+
+    def kick(self) -> None:
+        link = self._link
+        dropped: list[CallFuture] = []
+        with self._lock:
+            actor = self._actor
+            while self._outbox:
+                call = self._outbox.popleft()
+                if self._stopping or self._dead or actor is None:
+                    dropped.append(call)  # stop() or a death came first
+                    continue
+                if not link.begin(call):
+                    continue
+                ref = actor.call.remote(call.name, call.args, call.kwargs)
+                self._inflight += 1
+                ref._on_completed(lambda outcome, call=call: self._completed(call, outcome))
+        for call in dropped:
+            link.drop(call)
+
+    def _completed(self, call: CallFuture, outcome: Any) -> None:
+        link = self._link
+        with self._lock:
+            self._inflight -= 1
+            if not self._inflight:
+                self._idle.notify_all()
+        if isinstance(outcome, tuple) and len(outcome) == 2:
+            kind, value = outcome
+            link.deliver(call, kind, unpack_exception(value) if kind == ERROR else value)
+            return
+        if _is_actor_death(outcome):
+            with self._lock:
+                self._dead = True
+            link.died(WorkerDiedError(f"Ray actor died: {_first_line(outcome)}"))
+            return
+        if not isinstance(outcome, BaseException):
+            outcome = RuntimeError(f"unexpected outcome from the Ray actor: {outcome!r}")
+        link.deliver(call, ERROR, outcome)
+
+    # -- shutdown -----------------------------------------------------------------------
+    def stop(self, deadline: float) -> None:
+        """Drop calls not submitted; let submitted ones finish until ``deadline``; kill the actor."""
+        with self._lock:
+            self._stopping = True
+            dropped = list(self._outbox)
+            self._outbox.clear()
+            while self._inflight and not self._dead:
+                left = deadline - monotonic()
+                if left <= 0:
+                    break
+                self._idle.wait(left)
+            actor, self._actor = self._actor, None
+        for call in dropped:
+            self._link.drop(call)
+        if actor is not None:
+            import ray
+
+            ray.kill(actor, no_restart=True)
+
+    def close_when_idle(self) -> None:
+        with self._lock:
+            actor, self._actor = self._actor, None
+        if actor is not None:
+            import ray
+
+            ray.kill(actor, no_restart=True)
+
+
+def _is_actor_death(outcome: Any) -> bool:
+    from ray.exceptions import RayActorError
+
+    return isinstance(outcome, RayActorError)
+
+
+def _first_line(error: Any) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

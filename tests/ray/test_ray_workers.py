@@ -1,0 +1,195 @@
+"""Workers and pools in ray mode, against a real local Ray."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+
+import pytest
+from morphic import Typed
+from pydantic import BaseModel, Field, ValidationError, validate_call
+
+from concurry_workers import RemoteTraceback, Worker, WorkerDiedError
+
+T = 60
+
+
+class Adder(Worker):
+    def __init__(self, base: int) -> None:
+        self.base = base
+        self.calls = 0
+
+    def add(self, x: int) -> int:
+        self.calls += 1
+        return self.base + x
+
+    def count(self) -> int:
+        return self.calls
+
+    def boom(self) -> None:
+        raise KeyError("nope")
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def hold(self, seconds: float) -> float:
+        time.sleep(seconds)  # the work a kill interrupts, not synchronisation
+        return seconds
+
+
+class Napper(Worker):
+    async def nap(self, seconds: float) -> float:
+        await asyncio.sleep(seconds)
+        return seconds
+
+
+class BadInit(Worker):
+    def __init__(self) -> None:
+        raise ValueError("bad init")
+
+
+def test_calls_run_in_order_on_one_actor(ray_session) -> None:
+    worker = Adder.options(mode="ray").init(10)
+    try:
+        futures = [worker.add(i) for i in range(50)]
+        assert [f.result(timeout=T) for f in futures] == [10 + i for i in range(50)]
+        assert worker.count().result(timeout=T) == 50
+        assert worker.pid().result(timeout=T) != os.getpid()
+    finally:
+        worker.stop()
+
+
+def test_an_exception_keeps_its_type_and_the_remote_traceback(ray_session) -> None:
+    worker = Adder.options(mode="ray").init(0)
+    try:
+        with pytest.raises(KeyError, match="nope") as caught:
+            worker.boom().result(timeout=T)
+        assert isinstance(caught.value.__cause__, RemoteTraceback)
+        assert "boom" in str(caught.value.__cause__)
+        assert worker.add(1).result(timeout=T) == 1  # the actor lives on
+    finally:
+        worker.stop()
+
+
+def test_an_init_error_is_raised_by_init(ray_session) -> None:
+    with pytest.raises(ValueError, match="bad init"):
+        BadInit.options(mode="ray").init()
+
+
+def test_async_methods_run_concurrently_on_the_actor(ray_session) -> None:
+    worker = Napper.options(mode="ray", max_queued_tasks=None).init()
+    try:
+        worker.nap(0.01).result(timeout=T)
+        started = time.monotonic()
+        assert sum(f.result(timeout=T) for f in [worker.nap(0.5) for _ in range(8)]) == 4.0
+        assert time.monotonic() - started < 3.0  # 8 x 0.5 s one after another would be 4 s
+    finally:
+        worker.stop()
+
+
+def test_a_killed_actor_fails_its_calls_with_worker_died(ray_session) -> None:
+    worker = Adder.options(mode="ray").init(0)
+    try:
+        pid = worker.pid().result(timeout=T)
+        running = worker.hold(30)
+        queued = worker.add(1)
+        os.kill(pid, signal.SIGKILL)
+        for future in (running, queued):
+            with pytest.raises(WorkerDiedError, match="Ray actor died"):
+                future.result(timeout=T)
+        with pytest.raises(WorkerDiedError):
+            worker.add(2).result(timeout=T)  # later calls fail at once
+    finally:
+        worker.stop(timeout=5)
+
+
+def test_stop_cancels_queued_calls_and_lets_the_running_one_finish(ray_session) -> None:
+    worker = Adder.options(mode="ray", max_queued_tasks=1).init(0)
+    running = worker.hold(1.0)
+    waiting = [worker.add(i) for i in range(5)]
+    stopper = threading.Thread(target=worker.stop, args=(30,))
+    stopper.start()
+    stopper.join(T)
+    assert not stopper.is_alive()
+    assert running.result(timeout=T) == 1.0
+    assert all(f.cancelled() for f in waiting)
+    with pytest.raises(RuntimeError, match="stopped"):
+        worker.add(1)
+
+
+@pytest.mark.parametrize("algorithm", ["round_robin", "least_active", "random"])
+def test_a_pool_of_actors_spreads_calls(ray_session, algorithm: str) -> None:
+    pool = Adder.options(mode="ray", max_workers=3, load_balancing=algorithm).init(1)
+    try:
+        pids = {f.result(timeout=T) for f in [pool.pid() for _ in range(30)]}
+        assert len(pids) >= 2 if algorithm == "random" else len(pids) == 3
+        assert [f.result(timeout=T) for f in [pool.add(i) for i in range(20)]] == [
+            1 + i for i in range(20)
+        ]
+    finally:
+        pool.stop()
+
+
+def test_a_pool_replaces_a_killed_actor(ray_session) -> None:
+    pool = Adder.options(mode="ray", max_workers=2).init(0)
+    try:
+        pids = sorted({f.result(timeout=T) for f in [pool.pid() for _ in range(6)]})
+        assert len(pids) == 2
+        os.kill(pids[0], signal.SIGKILL)
+        deadline = time.monotonic() + T
+        while True:  # calls given to the dead actor fail until its death is seen
+            seen = set()
+            for f in [pool.pid() for _ in range(6)]:
+                try:
+                    seen.add(f.result(timeout=T))
+                except WorkerDiedError:
+                    pass
+            if len(seen) == 2 and pids[0] not in seen:
+                break
+            assert time.monotonic() < deadline, seen
+    finally:
+        pool.stop()
+
+
+class Person(Worker, BaseModel):
+    name: str = Field(..., min_length=1)
+    age: int = Field(..., ge=0)
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.age})"
+
+
+class Tagged(Worker, Typed):
+    name: str
+    value: int = 0
+
+    def doubled(self) -> int:
+        return 2 * self.value
+
+
+class Checked(Worker):
+    @validate_call
+    def scale(self, x: int, factor: float = 1.0) -> float:
+        return x * factor
+
+
+def test_model_and_validated_workers_run_on_ray(ray_session) -> None:
+    """BaseModel and Typed workers and validated methods (refused by the older implementation)."""
+    person = Person.options(mode="ray").init(name="Ada", age=36)
+    tagged = Tagged.options(mode="ray").init(name="t", value=21)
+    checked = Checked.options(mode="ray").init()
+    try:
+        assert person.describe().result(timeout=T) == "Ada (36)"
+        assert tagged.doubled().result(timeout=T) == 42
+        assert checked.scale("3", factor="2.5").result(timeout=T) == 7.5
+        with pytest.raises(ValidationError):
+            checked.scale("not a number").result(timeout=T)
+    finally:
+        person.stop()
+        tagged.stop()
+        checked.stop()
+    with pytest.raises(ValidationError):
+        Person.options(mode="ray").init(name="", age=-1)
