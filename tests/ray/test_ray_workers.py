@@ -12,7 +12,7 @@ import pytest
 from morphic import Typed
 from pydantic import BaseModel, Field, ValidationError, validate_call
 
-from concurry_workers import RemoteTraceback, Worker, WorkerDiedError
+from concurry_workers import RemoteTraceback, TaskWorker, Worker, WorkerDiedError, task
 
 T = 60
 
@@ -193,3 +193,25 @@ def test_model_and_validated_workers_run_on_ray(ray_session) -> None:
         checked.stop()
     with pytest.raises(ValidationError):
         Person.options(mode="ray").init(name="", age=-1)
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def test_task_worker_and_task_in_ray_mode(ray_session) -> None:
+    tasks = TaskWorker.options(mode="ray", max_workers=2).init()
+    try:
+        assert tasks.submit(square, 7).result(timeout=T) == 49
+        assert list(tasks.map(square, range(20), chunksize=3)) == [x * x for x in range(20)]
+    finally:
+        tasks.stop()
+
+    @task(mode="ray", max_workers=2)  # on demand: an actor per call, two at once
+    def cube(x: int) -> int:
+        return x**3
+
+    try:
+        assert list(cube.map(range(4))) == [0, 1, 8, 27]
+    finally:
+        cube.stop()
