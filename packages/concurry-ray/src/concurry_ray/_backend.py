@@ -16,6 +16,7 @@ Ray's own notification (``ObjectRef._on_completed``): no thread per call.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import deque
 from collections.abc import Sequence
 from time import monotonic
@@ -25,6 +26,7 @@ from concurry_workers import WorkerDiedError
 from concurry_workers.plugin import (
     ERROR,
     OK,
+    TASK,
     CallFuture,
     Link,
     WorkerBackend,
@@ -42,8 +44,29 @@ _ACTOR_OPTION_KEYS = ("num_cpus", "num_gpus", "resources")
 START_TIMEOUT = 120.0
 
 
+class _Failure:
+    """An exception raised by a worker method, packed for the trip back.
+
+    Returned (not raised) by the actor, so Ray sees a normal result: no Ray error
+    object, no "unhandled error" report for a reference nobody ``ray.get``s.
+    """
+
+    __slots__ = ("packed",)
+
+    def __init__(self, packed: Any) -> None:
+        self.packed = packed
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _Failure, (self.packed,)
+
+
 class _Holder:
-    """The body of the generic actor: builds the worker and runs its calls in order."""
+    """The body of the generic actor: builds the worker and runs its calls in order.
+
+    Each worker method ``m`` gets an actor method ``w_m`` (see ``_actor_class``),
+    so its arguments travel as Ray arguments (small ones inlined, no tuple to
+    pickle); ``call`` serves any other name (a class with ``__getattr__``).
+    """
 
     def __init__(self, payload: bytes) -> None:
         import pickle
@@ -63,9 +86,9 @@ class _Holder:
 
     def call(self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
-            return OK, self._invoker.call(name, args, kwargs)
+            return self._invoker.call(name, args, kwargs)
         except BaseException as exc:
-            return ERROR, pack_exception(exc)
+            return _Failure(pack_exception(exc))
 
 
 class _AsyncHolder(_Holder):
@@ -75,19 +98,59 @@ class _AsyncHolder(_Holder):
         self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         try:
-            return OK, await self._invoker.acall(name, args, kwargs)
+            return await self._invoker.acall(name, args, kwargs)
         except BaseException as exc:
-            return ERROR, pack_exception(exc)
+            return _Failure(pack_exception(exc))
 
 
-_actor_classes: dict[bool, Any] = {}
+def _sync_method(name: str | None) -> Any:
+    def method(self: _Holder, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._invoker.call(name, args, kwargs)
+        except BaseException as exc:
+            return _Failure(pack_exception(exc))
+
+    return method
 
 
-def _actor_class(is_async: bool) -> Any:
-    cls = _actor_classes.get(is_async)
-    if cls is None:
-        ray = ensure_ray()
-        cls = _actor_classes[is_async] = ray.remote(_AsyncHolder if is_async else _Holder)
+def _async_method(name: str | None) -> Any:
+    async def method(self: _Holder, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await self._invoker.acall(name, args, kwargs)
+        except BaseException as exc:
+            return _Failure(pack_exception(exc))
+
+    return method
+
+
+#: Actor method serving task calls (``TaskWorker``: the method name is ``TASK``).
+_TASK_METHOD = "w__task"
+_actor_classes: weakref.WeakKeyDictionary[type, dict[bool, Any]] = weakref.WeakKeyDictionary()
+
+
+def _actor_method(name: str | None) -> str:
+    return _TASK_METHOD if name is TASK else f"w_{name}"
+
+
+def _actor_class(worker_cls: type, is_async: bool) -> Any:
+    """The Ray actor class for ``worker_cls``: the holder plus a ``w_<name>`` per method."""
+    try:
+        return _actor_classes[worker_cls][is_async]
+    except KeyError:
+        pass
+    ray = ensure_ray()
+    make = _async_method if is_async else _sync_method
+    names = [
+        n
+        for n in dir(worker_cls)
+        if not n.startswith("_") and callable(getattr(worker_cls, n, None))
+    ]
+    namespace: dict[str, Any] = {_actor_method(n): make(n) for n in names}
+    namespace[_TASK_METHOD] = make(TASK)
+    base = _AsyncHolder if is_async else _Holder
+    holder = type(f"Concurry{worker_cls.__name__}Actor", (base,), namespace)
+    cls = ray.remote(holder)
+    _actor_classes.setdefault(worker_cls, {})[is_async] = cls
     return cls
 
 
@@ -126,7 +189,7 @@ class RayBackend(WorkerBackend):
                 options[key] = self.options[key]
         if self.serial:
             options.setdefault("max_concurrency", 1)
-        holder = _actor_class(not self.serial)
+        holder = _actor_class(self.runtime.worker_cls, not self.serial)
         actor = holder.options(**options).remote(dumps_runtime(self.runtime))
         try:
             kind, value = ray.get(actor.ready.remote(), timeout=START_TIMEOUT)
@@ -160,7 +223,11 @@ class RayBackend(WorkerBackend):
                     continue
                 if not link.begin(call):
                     continue
-                ref = actor.call.remote(call.name, call.args, call.kwargs)
+                method = getattr(actor, _actor_method(call.name), None)
+                if method is None:  # a name only the class's __getattr__ knows
+                    ref = actor.call.remote(call.name, call.args, call.kwargs)
+                else:
+                    ref = method.remote(*call.args, **call.kwargs)
                 self._inflight += 1
                 ref._on_completed(lambda outcome, call=call: self._completed(call, outcome))
         for call in dropped:
@@ -172,9 +239,11 @@ class RayBackend(WorkerBackend):
             self._inflight -= 1
             if not self._inflight:
                 self._idle.notify_all()
-        if isinstance(outcome, tuple) and len(outcome) == 2:
-            kind, value = outcome
-            link.deliver(call, kind, unpack_exception(value) if kind == ERROR else value)
+        if type(outcome) is _Failure:
+            link.deliver(call, ERROR, unpack_exception(outcome.packed))
+            return
+        if not _is_ray_error(outcome):
+            link.deliver(call, OK, outcome)
             return
         if _is_actor_death(outcome):
             with self._lock:
@@ -212,6 +281,12 @@ class RayBackend(WorkerBackend):
             import ray
 
             ray.kill(actor, no_restart=True)
+
+
+def _is_ray_error(outcome: Any) -> bool:
+    from ray.exceptions import RayError
+
+    return isinstance(outcome, RayError)
 
 
 def _is_actor_death(outcome: Any) -> bool:
