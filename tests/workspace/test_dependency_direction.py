@@ -84,7 +84,7 @@ def test_dependency_graph_is_the_documented_dag() -> None:
         "concurry-futures": [],
         "concurry-limits": [],
         "concurry-retry": [],
-        "concurry-ray": ["concurry-workers"],
+        "concurry-ray": ["concurry-futures", "concurry-limits", "concurry-workers"],
         "concurry-workers": ["concurry-futures", "concurry-limits", "concurry-retry"],
     }
 

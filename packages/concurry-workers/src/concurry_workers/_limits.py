@@ -5,10 +5,12 @@ Accepted forms: a ``LimitSet`` (shared as given), a list of ``Limit`` objects
 whose round-robin starts at the worker's index), a ``LimitPool``, or None /
 an empty list (an empty set that never waits).
 
-Process workers get their limits pickled into the child, so a set whose state
-lives in one process only would silently become one copy per worker. For them
-such a set is replaced by a twin on the multiprocess backend (made once per
-set), which every process worker given the same set shares.
+Process and Ray workers get their limits pickled into the worker, so a set
+whose state lives in one process only would silently become one copy per
+worker. For them such a set is replaced by a twin (made once per set and mode)
+on the multiprocess backend (processes) or the Ray backend (one actor holding
+the state, for workers on any machine), which every worker given the same set
+shares.
 """
 
 from __future__ import annotations
@@ -71,31 +73,47 @@ def limits_for_worker(limits: Any, mode: Any, worker_index: int = 0, shared: boo
         return empty
     from concurry_limits import LimitPool, LimitSet
 
-    process = mode_name == "process"
+    remote = mode_name in _TWIN_BACKEND
     if isinstance(limits, LimitSet):
-        return _cross_process(limits) if process else limits
+        return _shared_twin(limits, mode_name) if remote else limits
     if isinstance(limits, LimitPool):
-        if not process:
+        if not remote:
             return limits
-        sets = [_cross_process(s) for s in limits.limit_sets]
+        sets = [_shared_twin(s, mode_name) for s in limits.limit_sets]
         if all(new is old for new, old in zip(sets, limits.limit_sets)):
             return limits
         return LimitPool(sets, load_balancing=limits.load_balancing, worker_index=worker_index)
     if all(isinstance(item, LimitSet) for item in limits):
-        sets = [_cross_process(s) for s in limits] if process else list(limits)
+        sets = [_shared_twin(s, mode_name) for s in limits] if remote else list(limits)
         return LimitPool(sets, worker_index=worker_index)
     return LimitSet(list(limits), shared=shared, mode=mode_name)
 
 
-def _cross_process(limit_set: Any) -> Any:
-    """``limit_set``, or its multiprocess twin when its state lives in this process only."""
-    if limit_set.backend.name != "inprocess":
+#: Modes whose workers run elsewhere, the backend their shared sets need, and the
+#: backends already shared widely enough for them.
+_TWIN_BACKEND = {"process": "process", "ray": "ray"}
+_SHARED_ENOUGH = {"process": ("multiprocess", "redis", "ray"), "ray": ("redis", "ray")}
+
+
+def _shared_twin(limit_set: Any, mode_name: str) -> Any:
+    """``limit_set``, or its twin on a backend the workers of ``mode_name`` share.
+
+    Process workers get a multiprocess twin of a set whose state lives in this
+    process only; Ray workers (possibly on other machines) a Ray twin of any set
+    not already in Redis or Ray.
+    """
+    if limit_set.backend.name in _SHARED_ENOUGH[mode_name]:
         return limit_set
     with _twins_lock:
-        twin = _twins.get(limit_set)
+        twins = _twins.setdefault(limit_set, {})
+        twin = twins.get(mode_name)
         if twin is None:
             from concurry_limits import LimitSet
 
-            twin = LimitSet(limit_set.limits, shared=True, mode="process", config=limit_set.config)
-            _twins[limit_set] = twin
+            twin = twins[mode_name] = LimitSet(
+                limit_set.limits,
+                shared=True,
+                mode=_TWIN_BACKEND[mode_name],
+                config=limit_set.config,
+            )
     return twin

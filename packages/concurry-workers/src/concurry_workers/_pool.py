@@ -55,7 +55,13 @@ class WorkerPool(_ProxyBase):
                 return one
 
             queue = spec.max_queued_tasks
-            transport = PoolTransport(start_one, spec.max_workers, queue, spec.load_balancing)
+            transport = PoolTransport(
+                start_one,
+                spec.max_workers,
+                queue,
+                spec.load_balancing,
+                parallel_start=spec.mode not in _IN_PROCESS_MODES,
+            )
             capacity = None if queue is None else queue * spec.max_workers
             link = Link(transport, capacity, unwrap=spec.unwrap_futures)
         transport.start(link)
@@ -117,6 +123,10 @@ class WorkerPool(_ProxyBase):
             f"<{self._worker_cls.__name__} {kind}pool mode={self._spec.mode.value!r} "
             f"max_workers={self._spec.max_workers}>"
         )
+
+
+#: Modes whose workers' ``__init__`` runs in this process (started one after another).
+_IN_PROCESS_MODES = (ExecutionMode.Sync, ExecutionMode.Threads, ExecutionMode.Asyncio)
 
 
 def _default_on_demand_cap(mode: ExecutionMode) -> int:

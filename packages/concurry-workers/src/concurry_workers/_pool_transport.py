@@ -100,6 +100,8 @@ class PoolTransport:
         size: Number of workers.
         capacity: Calls one worker takes at once (``max_queued_tasks``); None: no cap.
         algorithm: The load-balancing algorithm.
+        parallel_start: Start the workers at once, on helper threads (workers that
+            run in other processes; a thread worker's ``__init__`` runs in order).
     """
 
     inline = False
@@ -111,8 +113,10 @@ class PoolTransport:
         size: int,
         capacity: int | None,
         algorithm: LoadBalancingAlgorithm,
+        parallel_start: bool = False,
     ) -> None:
         self._start_one = start_one
+        self._parallel_start = parallel_start
         self._slots = [Slot(i) for i in range(size)]
         self._capacity = capacity
         self._algorithm = algorithm
@@ -126,18 +130,43 @@ class PoolTransport:
 
     # -- start-up ---------------------------------------------------------------------
     def start(self, link: Link) -> None:
-        """Start every worker (in order); on a failure stop those started and raise it."""
+        """Start every worker; on a failure stop those started and raise the first error.
+
+        Workers that run elsewhere (``parallel_start``: processes, actors) start
+        at once, each on a helper thread, so a pool of 8 waits for the slowest
+        start-up rather than for the sum; the others start in order, in this thread.
+        """
         self.link = link
         link.on_release = self._release
-        try:
-            for slot in self._slots:
+        errors: list[BaseException] = []
+
+        def start_slot(slot: Slot) -> None:
+            try:
                 adapter = SlotLink(self, slot)
                 transport = self._start_one(slot.index, adapter)
-                with link.lock:
-                    slot.transport, slot.adapter, slot.state = transport, adapter, READY
-        except BaseException:
+            except BaseException as exc:
+                errors.append(exc)
+                return
+            with link.lock:
+                slot.transport, slot.adapter, slot.state = transport, adapter, READY
+
+        if self._parallel_start and len(self._slots) > 1:
+            starters = [
+                threading.Thread(target=start_slot, args=(slot,), name="concurry-pool-start")
+                for slot in self._slots
+            ]
+            for thread in starters:
+                thread.start()
+            for thread in starters:
+                thread.join()  # each start-up is bounded by its own transport
+        else:
+            for slot in self._slots:
+                start_slot(slot)
+                if errors:
+                    break
+        if errors:
             self.stop(monotonic())  # the workers started, and any replacement of theirs
-            raise
+            raise errors[0]
 
     # -- routing (the link's lock is held) --------------------------------------------
     def send(self, batch: Sequence[CallFuture]) -> bool:

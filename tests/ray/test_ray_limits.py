@@ -1,0 +1,87 @@
+"""Limits shared across ray-mode actors: one Ray actor holds a set's state."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "limits"))
+from limits_mp_helpers import peak_overlap  # a release and a grant at one time: no overlap
+
+from concurry_limits import CallLimit, LimitSet, RateLimit, ResourceLimit
+from concurry_workers import Worker
+
+T = 60
+
+
+class Limited(Worker):
+    def hold_slot(self, seconds: float) -> tuple[float, float]:
+        with self.limits.acquire(timeout=T):
+            granted = time.time()
+            time.sleep(seconds)  # the work done while holding the slot
+            return granted, time.time()
+
+    def take(self, key: str) -> float:
+        with self.limits.acquire(requested={key: 1}, timeout=T) as acq:
+            granted = time.time()
+            acq.update(usage={key: 1})
+            return granted
+
+    def try_call(self) -> bool:
+        acq = self.limits.try_acquire()
+        if not acq.successful:
+            return False
+        with acq:
+            return True
+
+    def backend(self) -> str:
+        return self.limits.backend.name
+
+
+@pytest.mark.parametrize("form", ["set", "list"])
+def test_a_resource_limit_is_shared_by_a_pool_of_actors(ray_session, form: str) -> None:
+    limits = [ResourceLimit(key="slots", capacity=2)]
+    given = LimitSet(limits) if form == "set" else limits
+    pool = Limited.options(mode="ray", max_workers=4, limits=given).init()
+    try:
+        assert {f.result(timeout=T) for f in [pool.backend() for _ in range(4)]} == {"ray"}
+        intervals = [f.result(timeout=T) for f in [pool.hold_slot(0.2) for _ in range(12)]]
+    finally:
+        pool.stop()
+    assert peak_overlap(intervals) == 2, sorted(intervals)
+
+
+def test_a_rate_limit_holds_across_a_pool_of_four_actors(ray_session) -> None:
+    rate, calls, burst = 20, 70, 20
+    limits = LimitSet([RateLimit(key="rps", window=1, capacity=rate)])
+    pool = Limited.options(mode="ray", max_workers=4, limits=limits).init()
+    try:
+        granted = sorted(f.result(timeout=T) for f in [pool.take("rps") for _ in range(calls)])
+    finally:
+        pool.stop()
+    steady = granted[burst + 5 :]
+    measured = (len(steady) - 1) / (steady[-1] - steady[0])
+    assert abs(measured - rate) / rate < 0.10, measured
+
+
+def test_a_call_limit_is_one_budget_for_the_pool(ray_session) -> None:
+    pool = Limited.options(
+        mode="ray", max_workers=3, limits=[CallLimit(window=60, capacity=5)]
+    ).init()
+    try:
+        granted = [f.result(timeout=T) for f in [pool.try_call() for _ in range(12)]]
+    finally:
+        pool.stop()
+    assert granted.count(True) == 5
+
+
+def test_an_explicit_ray_limit_set_in_the_driver(ray_session) -> None:
+    limits = LimitSet([ResourceLimit(key="slots", capacity=1)], shared=True, mode="ray")
+    assert limits.backend.name == "ray"
+    with limits.acquire(timeout=T):
+        assert not limits.try_acquire().successful
+    with limits.acquire(timeout=T):
+        pass
