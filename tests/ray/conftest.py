@@ -4,6 +4,7 @@ test asks for it, and shut down at the end so no Ray process outlives the suite.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,18 @@ def ray_session() -> Iterator[Any]:
     import ray
 
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+        # Ray workers import what the test modules define by reference (helpers in
+        # tests/workers, tests/limits): give them the driver's import path.
+        # (Ray's own processes, started here, inherit the environment of this moment.)
+        before = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join(entry for entry in sys.path if entry)
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+        finally:
+            if before is None:
+                del os.environ["PYTHONPATH"]
+            else:
+                os.environ["PYTHONPATH"] = before
     try:
         yield ray
     finally:

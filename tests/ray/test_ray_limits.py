@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "limits"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "workers"))
 from limits_mp_helpers import peak_overlap  # a release and a grant at one time: no overlap
+from pool_limits_helpers import Limited
 
 from concurry_limits import CallLimit, LimitSet, RateLimit, ResourceLimit
-from concurry_workers import Worker
 
 T = 60
-
-
-class Limited(Worker):
-    def hold_slot(self, seconds: float) -> tuple[float, float]:
-        with self.limits.acquire(timeout=T):
-            granted = time.time()
-            time.sleep(seconds)  # the work done while holding the slot
-            return granted, time.time()
-
-    def take(self, key: str) -> float:
-        with self.limits.acquire(requested={key: 1}, timeout=T) as acq:
-            granted = time.time()
-            acq.update(usage={key: 1})
-            return granted
-
-    def try_call(self) -> bool:
-        acq = self.limits.try_acquire()
-        if not acq.successful:
-            return False
-        with acq:
-            return True
-
-    def backend(self) -> str:
-        return self.limits.backend.name
 
 
 @pytest.mark.parametrize("form", ["set", "list"])
