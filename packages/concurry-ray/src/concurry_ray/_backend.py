@@ -181,6 +181,11 @@ class RayBackend(WorkerBackend):
         self._link: Any = None
         self.serial = not _has_async_methods(runtime.worker_cls)
 
+    @classmethod
+    def prepare(cls) -> None:
+        """Start the embedded Ray session from the creating thread (Ray wants the main one)."""
+        ensure_ray()
+
     def start(self, link: Link) -> None:
         ray = ensure_ray()
         options = dict(self.options.get("actor_options") or {})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ._backends import get_backend
 from ._enums import ExecutionMode
 from ._limits import all_limit_sets, limits_for_worker
 from ._link import Link
@@ -48,6 +49,7 @@ class WorkerPool(_ProxyBase):
             link = Link(transport, cap or None, unwrap=spec.unwrap_futures)
         else:
             plan = build_retry_plan(single.retry, worker_cls.__name__)
+            get_backend(spec.mode).prepare()  # in this thread: workers start on helpers
 
             def start_one(index: int, slot_link: SlotLink) -> Any:
                 one = make_transport(worker_cls, single, args, kwargs, index, plan)

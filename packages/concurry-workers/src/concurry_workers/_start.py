@@ -38,6 +38,7 @@ def make_transport(
     if retry_plan is _NO_ARG:
         retry_plan = build_retry_plan(spec.retry, worker_cls.__name__)
     transport_cls = get_backend(spec.mode)
+    transport_cls.prepare()
     runtime = Runtime(
         worker_cls=worker_cls,
         args=args,

@@ -57,6 +57,15 @@ class Transport(ABC):
         self.runtime = runtime
         self.options = options
 
+    @classmethod  # noqa: B027 (an optional hook: most backends need nothing)
+    def prepare(cls) -> None:
+        """Called once in the thread that creates a worker or pool, before any start.
+
+        A pool starts workers that run elsewhere on helper threads; a backend
+        that must set something up from the caller's thread (Ray's session,
+        which installs signal handlers) does it here.
+        """
+
     @abstractmethod
     def start(self, link: Link) -> None:
         """Create the instance; raise its ``__init__`` error with the original type."""
