@@ -101,3 +101,26 @@ def test_await_and_async_gather(ray_session) -> None:
         return [first, *rest]
 
     assert asyncio.run(asyncio.wait_for(main(), T)) == [5, 0, 1, 2]
+
+
+def test_progress_over_ray_futures_and_ray_worker_calls(ray_session) -> None:
+    from concurry_workers import Worker
+
+    class Doubler(Worker):
+        def double(self, x: int) -> int:
+            return 2 * x
+
+    task = _remote(ray_session, slow_value)
+    reports: list[tuple[int, int]] = []
+    worker = Doubler.options(mode="ray").init()
+    try:
+        futures = [wrap_future(task.remote(i, 0.01)) for i in range(5)]
+        futures += [worker.double(i) for i in range(5)]
+        results = gather(
+            futures, timeout=T, progress=lambda done, total, elapsed: reports.append((done, total))
+        )
+    finally:
+        worker.stop()
+    assert results == [0, 1, 2, 3, 4, 0, 2, 4, 6, 8]
+    assert reports and reports[-1] == (10, 10)
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
