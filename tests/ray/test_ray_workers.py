@@ -215,3 +215,23 @@ def test_task_worker_and_task_in_ray_mode(ray_session) -> None:
         assert list(cube.map(range(4))) == [0, 1, 8, 27]
     finally:
         cube.stop()
+
+
+class JobProbe(Worker):
+    def job(self) -> str:
+        import ray
+
+        return str(ray.get_runtime_context().get_job_id())
+
+
+def test_the_users_own_ray_session_is_used(ray_session) -> None:
+    """The session the user (here: the test session) started is used as it is."""
+    driver_job = str(ray_session.get_runtime_context().get_job_id())
+    session = ray_session.get_runtime_context().gcs_address
+    worker = JobProbe.options(mode="ray").init()
+    try:
+        assert worker.job().result(timeout=T) == driver_job
+    finally:
+        worker.stop()
+    assert ray_session.get_runtime_context().gcs_address == session
+    assert ray_session.cluster_resources().get("CPU") == 2  # the user's num_cpus=2
