@@ -209,6 +209,9 @@ class RayBackend(WorkerBackend):
         if kind == ERROR:
             ray.kill(actor, no_restart=True)
             raise unpack_exception(value)
+        # resolved once here, not per call on the completion path
+        self._ray_error = ray.exceptions.RayError
+        self._actor_error = ray.exceptions.RayActorError
         self._actor, self._link = actor, link
 
     # -- calls --------------------------------------------------------------------------
@@ -247,10 +250,10 @@ class RayBackend(WorkerBackend):
         if type(outcome) is _Failure:
             link.deliver(call, ERROR, unpack_exception(outcome.packed))
             return
-        if not _is_ray_error(outcome):
+        if not isinstance(outcome, self._ray_error):
             link.deliver(call, OK, outcome)
             return
-        if _is_actor_death(outcome):
+        if isinstance(outcome, self._actor_error):
             with self._lock:
                 self._dead = True
             link.died(WorkerDiedError(f"Ray actor died: {_first_line(outcome)}"))
@@ -286,18 +289,6 @@ class RayBackend(WorkerBackend):
             import ray
 
             ray.kill(actor, no_restart=True)
-
-
-def _is_ray_error(outcome: Any) -> bool:
-    from ray.exceptions import RayError
-
-    return isinstance(outcome, RayError)
-
-
-def _is_actor_death(outcome: Any) -> bool:
-    from ray.exceptions import RayActorError
-
-    return isinstance(outcome, RayActorError)
 
 
 def _first_line(error: Any) -> str:

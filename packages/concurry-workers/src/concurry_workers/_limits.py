@@ -73,7 +73,7 @@ def limits_for_worker(limits: Any, mode: Any, worker_index: int = 0, shared: boo
         return empty
     from concurry_limits import LimitPool, LimitSet
 
-    remote = mode_name in _TWIN_BACKEND
+    remote = mode_name in _SHARED_ENOUGH
     if isinstance(limits, LimitSet):
         return _shared_twin(limits, mode_name) if remote else limits
     if isinstance(limits, LimitPool):
@@ -89,9 +89,8 @@ def limits_for_worker(limits: Any, mode: Any, worker_index: int = 0, shared: boo
     return LimitSet(list(limits), shared=shared, mode=mode_name)
 
 
-#: Modes whose workers run elsewhere, the backend their shared sets need, and the
-#: backends already shared widely enough for them.
-_TWIN_BACKEND = {"process": "process", "ray": "ray"}
+#: Modes whose workers run elsewhere (a twin of a set is made on the backend named
+#: like the mode), and the backends already shared widely enough for them.
 _SHARED_ENOUGH = {"process": ("multiprocess", "redis", "ray"), "ray": ("redis", "ray")}
 
 
@@ -113,7 +112,7 @@ def _shared_twin(limit_set: Any, mode_name: str) -> Any:
             twin = twins[mode_name] = LimitSet(
                 limit_set.limits,
                 shared=True,
-                mode=_TWIN_BACKEND[mode_name],
+                mode=mode_name,
                 config=limit_set.config,
             )
     return twin
