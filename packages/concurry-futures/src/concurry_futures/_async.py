@@ -20,7 +20,7 @@ from ._polling import PollingAlgorithm, PollingStrategy, polling_strategy
 from ._reporter import Reporter, make_reporter
 from ._shape import parse
 from ._wait import wrap_all
-from ._waiter import _failed, deadline_of, is_done, outcome, timeout_error
+from ._waiter import _failed, deadline_of, done_mask, is_done, outcome, timeout_error
 
 if TYPE_CHECKING:
     import asyncio
@@ -40,13 +40,18 @@ def _prepare(
     """
     pairs: list[_Pair] = []
     helpers: list[asyncio.Future[Any]] = []
-    for x in leaves:
+    tasks: dict[int, asyncio.Future[Any]] = {}
+    wrapped: list[BaseFuture] = []
+    for i, x in enumerate(leaves):
         if isinstance(x, Coroutine):
-            task = loop.create_task(x)
-            pairs.append((AsyncioFuture(task), task))
-            continue
-        (w,) = wrap_all([x])
-        if is_done(w):
+            tasks[i] = task = loop.create_task(x)
+            wrapped.append(AsyncioFuture(task))
+        else:
+            wrapped.extend(wrap_all([x]))
+    for i, (w, finished) in enumerate(zip(wrapped, done_mask(wrapped), strict=True)):
+        if i in tasks:
+            pairs.append((w, tasks[i]))
+        elif finished:
             pairs.append((w, None))
         elif type(w) is AsyncioFuture and w._loop is loop:
             pairs.append((w, w._future))
@@ -170,7 +175,7 @@ async def async_wait(
     if not ok:
         _close(reporter, "failure")
         raise timeout_error("async_wait", timeout, futures)
-    done = {w for w in futures if is_done(w)}
+    done = {w for w, finished in zip(futures, done_mask(futures), strict=True) if finished}
     _close(reporter, "success")
     return done, {w for w in futures if w not in done}
 
@@ -227,9 +232,10 @@ async def async_gather(
 
 
 def _cancel_pending(pairs: list[_Pair], timeout: float | None) -> TimeoutError:
-    error = timeout_error("async_gather", timeout, [w for w, _ in pairs])
-    for w, lf in pairs:
-        if is_done(w):
+    futures = [w for w, _ in pairs]
+    error = timeout_error("async_gather", timeout, futures)
+    for (w, lf), finished in zip(pairs, done_mask(futures), strict=True):
+        if finished:
             continue
         if type(w) is AsyncioFuture and lf is w._future:
             lf.cancel()

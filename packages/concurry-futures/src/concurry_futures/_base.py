@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["BaseFuture"]
+if TYPE_CHECKING:
+    from ._constants import ReturnWhen
+
+__all__ = ["BaseFuture", "waits_many"]
 
 
 class BaseFuture(ABC):
@@ -28,6 +31,9 @@ class BaseFuture(ABC):
     Subclasses implement the abstract methods; waiting helpers (`wait`,
     `gather`) rely on `add_done_callback`, so a subclass whose backend cannot
     call back sets ``supports_done_callbacks = False`` and is polled instead.
+    A subclass whose backend can wait for many of its futures in one call
+    (Ray's ``ray.wait``) overrides `_wait_many`; the waiting helpers then hand
+    it all futures of that class at once.
     """
 
     __slots__ = ()
@@ -75,6 +81,22 @@ class BaseFuture(ABC):
     def add_done_callback(self, fn: Callable[[BaseFuture], Any]) -> None:
         """Call ``fn(self)`` when the future completes (at once if it already has)."""
 
+    @classmethod
+    def _wait_many(
+        cls, futures: Sequence[BaseFuture], timeout: float | None, return_when: ReturnWhen
+    ) -> set[BaseFuture]:
+        """Wait for many futures of this class in one backend call; the ones found done.
+
+        Returns once ``return_when`` holds for ``futures`` or ``timeout``
+        seconds passed (0: just look; None: no limit). ``FIRST_EXCEPTION`` holds
+        when a future in the returned set failed or all are done. Only called
+        on classes that override it (see `waits_many`); this default never is.
+
+        Raises:
+            NotImplementedError: The class does not wait for many at once.
+        """
+        raise NotImplementedError(f"{cls.__name__} does not wait for many futures at once")
+
     def set_result(self, result: Any) -> None:
         """Not supported: the backend, not the user, completes a future."""
         raise NotImplementedError(
@@ -102,6 +124,19 @@ class BaseFuture(ABC):
         else:
             state = "finished"
         return f"<{type(self).__name__} at {id(self):#x} state={state}>"
+
+
+_WAITS_MANY: dict[type, bool] = {}
+_NO_WAIT_MANY = BaseFuture.__dict__["_wait_many"].__func__
+
+
+def waits_many(cls: type) -> bool:
+    """True when ``cls`` overrides `BaseFuture._wait_many` (cached per class)."""
+    known = _WAITS_MANY.get(cls)
+    if known is None:
+        method = getattr(getattr(cls, "_wait_many", None), "__func__", _NO_WAIT_MANY)
+        known = _WAITS_MANY[cls] = method is not _NO_WAIT_MANY
+    return known
 
 
 def _bridge(future: BaseFuture) -> Any:

@@ -9,14 +9,14 @@ from collections.abc import Generator
 from functools import partial
 from typing import Any
 
-from ._base import BaseFuture
+from ._base import BaseFuture, waits_many
 from ._concurrent import ConcurrentFuture
 from ._constants import ReturnWhen
 from ._polling import PollingAlgorithm, polling_strategy
 from ._reporter import Reporter, make_reporter
 from ._shape import parse
 from ._wait import wrap_all
-from ._waiter import block_until, deadline_of, is_done, outcome, timeout_error
+from ._waiter import _CF_DONE, block_until, deadline_of, done_mask, is_done, outcome, timeout_error
 
 __all__ = ["gather"]
 
@@ -139,15 +139,33 @@ def _iterate(
     try:
         ready: list[int] = []
         polled: dict[int, BaseFuture] = {}
+        batched: list[int] = []  # kinds that say at once which of many are done
         for i, w in enumerate(futures):
-            if is_done(w):
+            t = type(w)
+            if t is ConcurrentFuture:
+                f = w._future  # type: ignore[attr-defined]
+                if f._state in _CF_DONE:
+                    ready.append(i)
+                else:
+                    f.add_done_callback(partial(arrive, i))
+            elif waits_many(t):
+                batched.append(i)
+            elif is_done(w):
                 ready.append(i)
             elif not w.supports_done_callbacks:
                 polled[i] = w
-            elif type(w) is ConcurrentFuture:
-                w._future.add_done_callback(partial(arrive, i))  # type: ignore[attr-defined]
             else:
                 w.add_done_callback(partial(arrive, i))
+        if batched:
+            mask = done_mask([futures[i] for i in batched])
+            for i, finished in zip(batched, mask, strict=True):
+                if finished:
+                    ready.append(i)
+                elif futures[i].supports_done_callbacks:
+                    futures[i].add_done_callback(partial(arrive, i))
+                else:
+                    polled[i] = futures[i]
+            ready.sort()
         arrivals.extendleft(reversed(ready))
         strategy = polling_strategy(polling) if polled else None
         remaining = len(futures)

@@ -13,7 +13,7 @@ from ._polling import PollingAlgorithm, polling_strategy
 from ._reporter import make_reporter
 from ._shape import parse
 from ._sync import SyncFuture
-from ._waiter import block_until, deadline_of, is_done, outcome, timeout_error
+from ._waiter import block_until, deadline_of, done_mask, outcome, timeout_error
 from ._wrap import wrap_future
 
 __all__ = ["wait", "wrap_all"]
@@ -53,7 +53,9 @@ def wait(
 
     Waiting is event-driven: each pending future gets one done-callback and the
     calling thread sleeps until the condition holds, so it costs no CPU while
-    nothing completes and notices every completion at once.
+    nothing completes and notices every completion at once. Futures of a class
+    that waits for many at once (``RayFuture``: one ``ray.wait``) are handed
+    to it together when nothing else is pending.
 
     Args:
         fs: A list, tuple, set, dict (its values are waited for), an iterator,
@@ -104,8 +106,8 @@ def wait(
         done = set(futures)
     else:
         done = set()
-        for w in futures:
-            (done if is_done(w) else not_done).add(w)
+        for w, finished in zip(futures, done_mask(futures), strict=True):
+            (done if finished else not_done).add(w)
     if reporter is not None:
         failed = mode is ReturnWhen.FIRST_EXCEPTION and any(outcome(w)[0] is not None for w in done)
         reporter.close("failure" if failed else "success")

@@ -1,7 +1,9 @@
 """The event-driven core behind wait/gather: block until a condition on many futures.
 
-Already-finished futures are recognised without registering anything. Each
-pending future gets one done-callback (the same bound method for all) that
+Already-finished futures are recognised without registering anything. When
+every pending future is of one class that waits for many at once (`RayFuture`
+through ``ray.wait``), that class waits for all of them in one call.
+Otherwise each pending future gets one done-callback (the same bound method for all) that
 counts the completion and sets a `threading.Event` once the condition is met,
 so the waiting thread sleeps until then: no rescanning, no CPU while nothing
 completes. Only futures whose kind cannot call back are polled, paced by a
@@ -14,18 +16,19 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
 from typing import Any
 
 from ._asyncio import AsyncioFuture
-from ._base import BaseFuture
+from ._base import BaseFuture, waits_many
 from ._concurrent import ConcurrentFuture
 from ._constants import ReturnWhen
 from ._polling import polling_strategy
 from ._reporter import Reporter
 from ._sync import SyncFuture
 
-__all__ = ["block_until", "deadline_of", "is_done", "outcome", "timeout_error"]
+__all__ = ["block_until", "deadline_of", "done_mask", "is_done", "outcome", "timeout_error"]
 
 # concurrent.futures.Future keeps its state in `_state`; reading it (as
 # concurrent.futures.wait does) avoids a lock round-trip per finished future.
@@ -58,6 +61,33 @@ def is_done(w: BaseFuture) -> bool:
     return w.done()
 
 
+def done_mask(futures: Sequence[BaseFuture]) -> list[bool]:
+    """`is_done` of each future; a class that waits for many at once is asked once."""
+    mask: list[bool] = []
+    append = mask.append
+    groups: dict[type[BaseFuture], list[int]] | None = None
+    for i, w in enumerate(futures):
+        t = type(w)
+        if t is ConcurrentFuture:
+            append(w._future._state in _CF_DONE)  # type: ignore[attr-defined]
+        elif t is SyncFuture:
+            append(True)
+        elif waits_many(t):
+            if groups is None:
+                groups = {}
+            groups.setdefault(t, []).append(i)
+            append(False)
+        else:
+            append(w.done())
+    if groups is not None:
+        for cls, indices in groups.items():
+            done = cls._wait_many([futures[i] for i in indices], 0, _ALL)
+            for i in indices:
+                if futures[i] in done:
+                    mask[i] = True
+    return mask
+
+
 def _failed(f: Any) -> bool:
     """True when a finished future (ours or a raw concurrent one) raised."""
     if type(f) is Future:
@@ -85,7 +115,7 @@ def outcome(w: BaseFuture) -> tuple[BaseException | None, Any]:
 
 def timeout_error(action: str, timeout: float | None, futures: list[BaseFuture]) -> TimeoutError:
     """A `TimeoutError` saying how many of how many futures completed."""
-    finished = sum(1 for w in futures if is_done(w))
+    finished = sum(done_mask(futures))
     return TimeoutError(
         f"{action} timed out after {timeout} s: {finished} of {len(futures)} futures completed"
     )
@@ -134,6 +164,7 @@ def block_until(
     pending_cf: list[Any] = []
     pending_cb: list[BaseFuture] = []
     pending_poll: list[BaseFuture] = []
+    groups: dict[type[BaseFuture], list[BaseFuture]] | None = None
     finished = 0
     for w in futures:
         t = type(w)
@@ -145,6 +176,11 @@ def block_until(
             failed = stop_on_error and f._state == "FINISHED" and f._exception is not None
         elif t is SyncFuture:
             failed = stop_on_error and w._exception is not None  # type: ignore[attr-defined]
+        elif waits_many(t):
+            if groups is None:
+                groups = {}
+            groups.setdefault(t, []).append(w)
+            continue
         elif not w.done():
             if not w.supports_done_callbacks:
                 pending_poll.append(w)
@@ -163,6 +199,23 @@ def block_until(
             if reporter is not None:
                 reporter.update(finished)
             return True
+    if groups is not None:
+        if reporter is None and len(groups) == 1 and not (pending_cf or pending_cb or pending_poll):
+            ((cls, group),) = groups.items()
+            return _wait_group(cls, group, deadline, return_when)
+        # Mixed with other kinds (or reporting each completion): one look per class
+        # at what is done, then done-callbacks for the rest like any other kind.
+        for cls, group in groups.items():
+            done = cls._wait_many(group, 0, _ALL)
+            for w in group:
+                if w not in done:
+                    (pending_cb if w.supports_done_callbacks else pending_poll).append(w)
+                    continue
+                finished += 1
+                if return_when is _FIRST or (stop_on_error and _failed(w)):
+                    if reporter is not None:
+                        reporter.update(finished)
+                    return True
     n_pending = len(pending_cf) + len(pending_cb) + len(pending_poll)
     if reporter is not None:
         reporter.update(finished)
@@ -181,6 +234,22 @@ def block_until(
         return _sleep(collector, needed, finished, deadline, polling, pending_poll, reporter)
     finally:
         _unregister(pending_cf, hit)
+
+
+def _wait_group(
+    cls: type[BaseFuture],
+    group: list[BaseFuture],
+    deadline: float | None,
+    return_when: ReturnWhen,
+) -> bool:
+    """`block_until` for futures of one class that waits for many at once."""
+    timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+    done = cls._wait_many(group, timeout, return_when)
+    if all(w in done for w in group):
+        return True
+    if return_when is _FIRST:
+        return bool(done)
+    return return_when is _EXC and any(_failed(w) for w in done)
 
 
 def _unregister(futures: list[Any], hit: Any) -> None:
