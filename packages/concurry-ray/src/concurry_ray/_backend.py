@@ -16,13 +16,14 @@ Ray's own notification (``ObjectRef._on_completed``): no thread per call.
 from __future__ import annotations
 
 import threading
+import uuid
 import weakref
 from collections import deque
 from collections.abc import Sequence
 from time import monotonic
 from typing import Any
 
-from concurry_workers import WorkerDiedError
+from concurry_workers import TaskWorker, WorkerDiedError
 from concurry_workers.plugin import (
     ERROR,
     OK,
@@ -31,33 +32,18 @@ from concurry_workers.plugin import (
     Link,
     WorkerBackend,
     dumps_runtime,
-    pack_exception,
     unpack_exception,
 )
 
 from ._session import ensure_ray
+from ._tasks import TASK_OPTION_KEYS, remote_task
+from ._values import Failure, RayCallFuture, StoredValue, adopt_futures
 
 __all__ = ["RayBackend"]
 
 _ACTOR_OPTION_KEYS = ("num_cpus", "num_gpus", "resources")
 #: Seconds an actor may take to be placed and to build the worker.
 START_TIMEOUT = 120.0
-
-
-class _Failure:
-    """An exception raised by a worker method, packed for the trip back.
-
-    Returned (not raised) by the actor, so Ray sees a normal result: no Ray error
-    object, no "unhandled error" report for a reference nobody ``ray.get``s.
-    """
-
-    __slots__ = ("packed",)
-
-    def __init__(self, packed: Any) -> None:
-        self.packed = packed
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _Failure, (self.packed,)
 
 
 class _Holder:
@@ -77,7 +63,7 @@ class _Holder:
             # plain pickle reads what cloudpickle wrote (it imports cloudpickle's helpers)
             self._invoker = pickle.loads(payload).build()
         except BaseException as exc:  # reported by ready(), with its original type
-            self._init_error = pack_exception(exc)
+            self._init_error = Failure.of(exc).packed
 
     def ready(self) -> tuple[int, Any]:
         if self._init_error is not None:
@@ -88,7 +74,21 @@ class _Holder:
         try:
             return self._invoker.call(name, args, kwargs)
         except BaseException as exc:
-            return _Failure(pack_exception(exc))
+            return Failure.of(exc)
+
+    def checked(self, name: str | None, kw_names: tuple[str, ...], *flat: Any) -> Any:
+        """A call whose arguments include other calls' results (``_values.adopt_futures``).
+
+        Ray resolved them; one that failed is this call's outcome too.
+        """
+        args, kwargs = _split(flat, kw_names)
+        for value in flat:
+            if type(value) is Failure:
+                return value
+        try:
+            return self._invoker.call(name, args, kwargs)
+        except BaseException as exc:
+            return Failure.of(exc)
 
 
 class _AsyncHolder(_Holder):
@@ -100,7 +100,27 @@ class _AsyncHolder(_Holder):
         try:
             return await self._invoker.acall(name, args, kwargs)
         except BaseException as exc:
-            return _Failure(pack_exception(exc))
+            return Failure.of(exc)
+
+    async def checked(  # type: ignore[override]
+        self, name: str | None, kw_names: tuple[str, ...], *flat: Any
+    ) -> Any:
+        args, kwargs = _split(flat, kw_names)
+        for value in flat:
+            if type(value) is Failure:
+                return value
+        try:
+            return await self._invoker.acall(name, args, kwargs)
+        except BaseException as exc:
+            return Failure.of(exc)
+
+
+def _split(flat: tuple[Any, ...], kw_names: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
+    """Positional and keyword arguments back from ``flat`` (keyword values last)."""
+    if not kw_names:
+        return flat, {}
+    cut = len(flat) - len(kw_names)
+    return flat[:cut], dict(zip(kw_names, flat[cut:]))
 
 
 def _sync_method(name: str | None) -> Any:
@@ -108,7 +128,7 @@ def _sync_method(name: str | None) -> Any:
         try:
             return self._invoker.call(name, args, kwargs)
         except BaseException as exc:
-            return _Failure(pack_exception(exc))
+            return Failure.of(exc)
 
     return method
 
@@ -118,7 +138,7 @@ def _async_method(name: str | None) -> Any:
         try:
             return await self._invoker.acall(name, args, kwargs)
         except BaseException as exc:
-            return _Failure(pack_exception(exc))
+            return Failure.of(exc)
 
     return method
 
@@ -165,7 +185,13 @@ def _has_async_methods(cls: type) -> bool:
 
 
 class RayBackend(WorkerBackend):
-    """Runs the worker instance in a Ray actor (see the module doc)."""
+    """Runs the worker instance in a Ray actor (see the module doc).
+
+    A ``TaskWorker`` starts no actor: its calls run as plain Ray tasks (``_tasks``).
+    """
+
+    future_class = RayCallFuture
+    adopt_futures = staticmethod(adopt_futures)
 
     def __init__(self, runtime: Any, options: dict[str, Any]) -> None:
         super().__init__(runtime, options)
@@ -179,7 +205,9 @@ class RayBackend(WorkerBackend):
         self._dead = False
         self._actor: Any = None
         self._link: Any = None
-        self.serial = not _has_async_methods(runtime.worker_cls)
+        self._tasks = issubclass(runtime.worker_cls, TaskWorker)
+        self._running: dict[int, Any] = {}  # task mode: call id -> ObjectRef, for stop()
+        self.serial = not self._tasks and not _has_async_methods(runtime.worker_cls)
 
     @classmethod
     def prepare(cls) -> None:
@@ -192,6 +220,14 @@ class RayBackend(WorkerBackend):
         for key in _ACTOR_OPTION_KEYS:
             if key in self.options:
                 options[key] = self.options[key]
+        self._init_completion(ray, link)
+        if self._tasks:
+            options = {k: v for k, v in options.items() if k in TASK_OPTION_KEYS}
+            self._task = remote_task(ray, options)
+            self._task_key = uuid.uuid4().hex
+            self._task_box = [ray.put(dumps_runtime(self.runtime))]
+            self._actor, self._link = _TASKS, link
+            return
         if self.serial:
             options.setdefault("max_concurrency", 1)
         holder = _actor_class(self.runtime.worker_cls, not self.serial)
@@ -209,10 +245,17 @@ class RayBackend(WorkerBackend):
         if kind == ERROR:
             ray.kill(actor, no_restart=True)
             raise unpack_exception(value)
+        self._actor_id = actor._actor_id.hex()
+        self._actor, self._link = actor, link
+
+    def _init_completion(self, ray: Any, link: Link) -> None:
         # resolved once here, not per call on the completion path
         self._ray_error = ray.exceptions.RayError
         self._actor_error = ray.exceptions.RayActorError
-        self._actor, self._link = actor, link
+        self._crash_error = ray.exceptions.WorkerCrashedError
+        self._actor_id = None
+        self._in_memory = _memory_store_probe(ray)
+        self._lazy = self._in_memory is not None
 
     # -- calls --------------------------------------------------------------------------
     def send(self, batch: Sequence[CallFuture]) -> bool:
@@ -231,32 +274,89 @@ class RayBackend(WorkerBackend):
                     continue
                 if not link.begin(call):
                     continue
-                method = getattr(actor, _actor_method(call.name), None)
-                if method is None:  # a name only the class's __getattr__ knows
-                    ref = actor.call.remote(call.name, call.args, call.kwargs)
+                if actor is _TASKS:
+                    ref = self._task.remote(
+                        self._task_key,
+                        self._task_box,
+                        tuple(call.kwargs),
+                        *call.args,
+                        *call.kwargs.values(),
+                    )
+                    self._running[call._id] = ref
+                elif getattr(call, "_adopted", False):
+                    kw_names = tuple(call.kwargs)
+                    ref = actor.checked.remote(
+                        call.name, kw_names, *call.args, *call.kwargs.values()
+                    )
                 else:
-                    ref = method.remote(*call.args, **call.kwargs)
+                    method = getattr(actor, _actor_method(call.name), None)
+                    if method is None:  # a name only the class's __getattr__ knows
+                        ref = actor.call.remote(call.name, call.args, call.kwargs)
+                    else:
+                        ref = method.remote(*call.args, **call.kwargs)
                 self._inflight += 1
-                ref._on_completed(lambda outcome, call=call: self._completed(call, outcome))
+                # held by the call: Ray drops the readiness callback of a dropped ref
+                call._ray_ref = ref  # type: ignore[attr-defined]
+                if self._lazy and type(call) is RayCallFuture:
+                    call._await_ref = self._await_ref
+                    ref._on_ready(lambda exc, call=call: self._ready(call, exc))
+                else:
+                    ref._on_completed(lambda outcome, call=call: self._completed(call, outcome))
         for call in dropped:
             link.drop(call)
+
+    def _ready(self, call: CallFuture, exc: BaseException | None) -> None:
+        """The call's result exists: fetch it if Ray returned it inline, else leave it."""
+        ref = call._ray_ref  # type: ignore[attr-defined]
+        if exc is None and not self._in_memory(ref, memory_store_only=True):
+            self._completed(call, StoredValue(ref))  # in the object store: read on demand
+        else:  # small values (and errors) are in this process already
+            ref._on_completed(lambda outcome: self._completed(call, outcome))
+
+    def _await_ref(self, call: CallFuture, timeout: float | None) -> None:
+        """Wait for ``call``'s result in the reader's thread (``RayCallFuture.result``)."""
+        import ray
+
+        ready, _ = ray.wait([call._ray_ref], timeout=timeout, fetch_local=False)  # type: ignore[attr-defined]
+        if ready:
+            self._ready(call, None)
 
     def _completed(self, call: CallFuture, outcome: Any) -> None:
         link = self._link
         with self._lock:
+            if getattr(call, "_ray_done", False):
+                return  # taken already, by the callback or by a waiting reader
+            call._ray_done = True  # type: ignore[attr-defined]
+            if self._running:
+                self._running.pop(call._id, None)
             self._inflight -= 1
             if not self._inflight:
                 self._idle.notify_all()
-        if type(outcome) is _Failure:
+        if type(outcome) is Failure:
             link.deliver(call, ERROR, unpack_exception(outcome.packed))
             return
         if not isinstance(outcome, self._ray_error):
             link.deliver(call, OK, outcome)
             return
-        if isinstance(outcome, self._actor_error):
+        tasks = self._actor is _TASKS
+        if isinstance(outcome, self._crash_error) and tasks:
+            error = WorkerDiedError(f"the Ray worker running the task died: {_first_line(outcome)}")
+            link.deliver(call, ERROR, error)
+            return
+        if isinstance(outcome, self._actor_error) and not (tasks or self._upstream(call, outcome)):
             with self._lock:
                 self._dead = True
             link.died(WorkerDiedError(f"Ray actor died: {_first_line(outcome)}"))
+            return
+        # an argument passed as an object reference whose actor died: this call never ran
+        cause = (
+            outcome if isinstance(outcome, self._actor_error) else getattr(outcome, "cause", None)
+        )
+        if isinstance(cause, self._actor_error):
+            error = WorkerDiedError(
+                f"the Ray actor computing an argument died: {_first_line(cause)}"
+            )
+            link.deliver(call, ERROR, error)
             return
         if not isinstance(outcome, BaseException):
             outcome = RuntimeError(f"unexpected outcome from the Ray actor: {outcome!r}")
@@ -275,20 +375,49 @@ class RayBackend(WorkerBackend):
                     break
                 self._idle.wait(left)
             actor, self._actor = self._actor, None
+            running = list(self._running.values())
         for call in dropped:
             self._link.drop(call)
-        if actor is not None:
-            import ray
+        import ray
 
+        if actor is _TASKS:
+            for ref in running:  # still running at the deadline: end them
+                ray.cancel(ref, force=True)
+        elif actor is not None:
             ray.kill(actor, no_restart=True)
 
     def close_when_idle(self) -> None:
         with self._lock:
             actor, self._actor = self._actor, None
-        if actor is not None:
+        if actor is not None and actor is not _TASKS:
             import ray
 
             ray.kill(actor, no_restart=True)
+
+    def _upstream(self, call: CallFuture, error: Any) -> bool:
+        """True when ``error`` is the death of the actor of an argument, not of ours."""
+        if not getattr(call, "_adopted", False):
+            return False
+        actor_id = getattr(error, "actor_id", None)
+        return actor_id is not None and actor_id != self._actor_id
+
+
+def _memory_store_probe(ray: Any) -> Any:
+    """``object_exists(ref, memory_store_only=True)`` of this process's Ray core worker.
+
+    True for a result Ray returned inline (in this process already), False for one
+    left in the object store. None when this Ray has no such call (or no
+    ``ObjectRef._on_ready``): every result is then fetched as it completes.
+    """
+    try:
+        probe = ray._private.worker.global_worker.core_worker.object_exists
+    except AttributeError:
+        return None
+    return probe if hasattr(ray.ObjectRef, "_on_ready") else None
+
+
+#: The "actor" of a TaskWorker's transport: it has none, its calls are Ray tasks.
+_TASKS: Any = object()
 
 
 def _first_line(error: Any) -> str:

@@ -130,6 +130,12 @@ class Link:
         self.capacity = capacity
         self._unwrap = unwrap
         self._serial = bool(getattr(transport, "serial", True))
+        # A transport may bring its own future class (a Ray future that fetches its value
+        # only when asked) and take some future arguments natively (see ``submit``).
+        self._future_cls: type[CallFuture] = getattr(transport, "future_class", CallFuture)
+        self._adopt: Callable[[CallFuture], bool] | None = getattr(
+            transport, "adopt_futures", None
+        )
         self._lock = threading.Lock()
         #: Called with the lock held when a sent call is finished (DONE); pools use it
         #: to keep per-worker counts. Must be quick and must not call back into the link.
@@ -196,8 +202,12 @@ class Link:
         Raises:
             WorkerStoppedError: ``stop()`` was called (or the proxy was dropped).
         """
-        future = CallFuture(self, name, args, kwargs)
+        future = self._future_cls(self, name, args, kwargs)
         needs = self._unwrap and bool(args or kwargs) and call_has_futures(args, kwargs)
+        if needs and self._adopt is not None:
+            # the transport passes the futures it can on to the worker itself (Ray
+            # object references), so they are not resolved here; True: some remain
+            needs = self._adopt(future)
         future._needs_args = needs
         death: BaseException | None = None
         with self._lock:

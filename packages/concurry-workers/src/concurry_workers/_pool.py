@@ -49,7 +49,8 @@ class WorkerPool(_ProxyBase):
             link = Link(transport, cap or None, unwrap=spec.unwrap_futures)
         else:
             plan = build_retry_plan(single.retry, worker_cls.__name__)
-            get_backend(spec.mode).prepare()  # in this thread: workers start on helpers
+            backend = get_backend(spec.mode)
+            backend.prepare()  # in this thread: workers start on helpers
 
             def start_one(index: int, slot_link: SlotLink) -> Any:
                 one = make_transport(worker_cls, single, args, kwargs, index, plan)
@@ -63,6 +64,7 @@ class WorkerPool(_ProxyBase):
                 queue,
                 spec.load_balancing,
                 parallel_start=spec.mode not in _IN_PROCESS_MODES,
+                backend=backend,
             )
             capacity = None if queue is None else queue * spec.max_workers
             link = Link(transport, capacity, unwrap=spec.unwrap_futures)

@@ -102,6 +102,8 @@ class PoolTransport:
         algorithm: The load-balancing algorithm.
         parallel_start: Start the workers at once, on helper threads (workers that
             run in other processes; a thread worker's ``__init__`` runs in order).
+        backend: The workers' backend class, whose ``future_class`` and
+            ``adopt_futures`` hooks the pool's link uses (see ``Link``).
     """
 
     inline = False
@@ -114,7 +116,11 @@ class PoolTransport:
         capacity: int | None,
         algorithm: LoadBalancingAlgorithm,
         parallel_start: bool = False,
+        backend: type | None = None,
     ) -> None:
+        for hook in ("future_class", "adopt_futures"):
+            if hasattr(backend, hook):
+                setattr(self, hook, getattr(backend, hook))
         self._start_one = start_one
         self._parallel_start = parallel_start
         self._slots = [Slot(i) for i in range(size)]

@@ -19,6 +19,7 @@ from ._backends._wire import dumps_runtime, pack_exception, unpack_exception
 from ._invoke import BOUND, TASK, Invoker
 from ._link import CANCELLED, ERROR, OK, CallFuture, Link
 from ._runtime import WorkerRuntime
+from ._unwrap import call_has_futures
 
 __all__ = [
     "BOUND",
@@ -31,6 +32,7 @@ __all__ = [
     "Link",
     "WorkerBackend",
     "WorkerRuntime",
+    "call_has_futures",
     "dumps_runtime",
     "pack_exception",
     "unpack_exception",

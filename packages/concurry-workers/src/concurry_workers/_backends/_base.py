@@ -41,6 +41,13 @@ class Transport(ABC):
       ``link.died(error)``; every call not finished fails there.
     - ``stop(deadline)`` returns by ``deadline`` plus a short fixed grace.
 
+    Two optional hooks, read by the link as attributes: ``future_class`` (a
+    ``CallFuture`` subclass the link creates for each call, e.g. one that fetches
+    a remote value only when asked) and ``adopt_futures(call) -> bool``, called
+    at submission for a call with future arguments: it may replace those it can
+    pass to the worker natively (a Ray object reference, resolved by Ray where
+    the call runs) and returns True when others remain for the link to resolve.
+
     Args:
         runtime: The worker class, init arguments and per-worker settings.
         options: Backend-specific options (``mp_context`` for processes, actor

@@ -1,0 +1,166 @@
+"""Results that stay in Ray until someone asks for them.
+
+Two pieces keep a ray-mode call's value out of the driver:
+
+- ``RayCallFuture``, the future of every ray-mode call. A value small enough
+  to come back inline with Ray's reply is there already and is delivered as
+  usual. A bigger one stays in Ray's object store: the call is delivered as
+  done with a ``StoredValue`` placeholder, and the first ``result()`` fetches
+  it (``ray.get``). So a pipeline that never reads an intermediate result
+  never copies it into the driver.
+- ``adopt_futures``, the link's hook at submission: a top-level argument that
+  is the future of another ray-mode call (already handed to Ray), or a
+  ``RayFuture``, is replaced by its ``ObjectRef``. Ray then resolves it where
+  the receiving call runs, and the call is handed over at once instead of
+  waiting in the driver for the value. An upstream call that fails delivers a
+  ``Failure``; the receiving actor returns it as its own outcome (``checked``),
+  so the call fails with the upstream exception, as it would locally.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from concurry_futures import ConcurrentFuture
+from concurry_workers.plugin import (
+    CallFuture,
+    call_has_futures,
+    pack_exception,
+    unpack_exception,
+)
+
+__all__ = ["Failure", "RayCallFuture", "StoredValue", "adopt_futures", "raise_outcome"]
+
+
+class Failure:
+    """An exception raised by a worker method, packed for the trip back.
+
+    Returned (not raised) by the actor, so Ray sees a normal result: no Ray error
+    object, no "unhandled error" report for a reference nobody ``ray.get``s.
+    """
+
+    __slots__ = ("packed",)
+
+    def __init__(self, packed: Any) -> None:
+        self.packed = packed
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Failure, (self.packed,)
+
+    @classmethod
+    def of(cls, exc: BaseException) -> Failure:
+        """The packed form of ``exc`` (original type, message and remote traceback)."""
+        return cls(pack_exception(exc))
+
+
+def raise_outcome(value: Any) -> Any:
+    """``value`` itself, or raised when it is a ``Failure`` or a Ray error object."""
+    if type(value) is Failure:
+        raise unpack_exception(value.packed)
+    if isinstance(value, BaseException):
+        from ._future import _cause
+
+        raise _cause(value)
+    return value
+
+
+class StoredValue:
+    """Placeholder for a result left in Ray's object store (fetched on first read)."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref: Any) -> None:
+        self.ref = ref
+
+    def fetch(self, timeout: float | None) -> Any:
+        """The value, fetched with ``ray.get``; raises what the call raised."""
+        import ray
+
+        try:
+            value = ray.get(self.ref, timeout=timeout)
+        except ray.exceptions.GetTimeoutError:
+            raise TimeoutError(f"the result was not fetched within {timeout} s") from None
+        except ray.exceptions.RayError as exc:
+            value = exc
+        return raise_outcome(value)
+
+
+class RayCallFuture(CallFuture):
+    """The future of a ray-mode call; a big value is fetched by the first ``result()``."""
+
+    #: The call's ObjectRef once it was handed to Ray (set by the transport).
+    _ray_ref: Any = None
+    #: ``await_ref(call, timeout)`` of the transport that sent it (set with ``_ray_ref``).
+    _await_ref: Any = None
+    #: Set by the transport once the outcome was taken (callback or a waiting reader).
+    _ray_done = False
+    _adopted = False
+
+    def result(self, timeout: float | None = None) -> Any:
+        if self._await_ref is not None and not self._ray_done:
+            # Wait in Ray, in this thread, as ``ray.get`` does: the outcome is then
+            # taken here instead of being handed over from Ray's callback thread.
+            self._await_ref(self, timeout)
+        value = super().result(timeout)
+        if type(value) is StoredValue:
+            value = self._fetched(value, timeout)
+        return value
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        error = super().exception(timeout)
+        stored = self._result  # type: ignore[attr-defined]
+        if error is None and type(stored) is StoredValue:
+            try:
+                self._fetched(stored, timeout)
+            except Exception as exc:  # the stored object was lost, or held a failure
+                return exc
+        return error
+
+    def _fetched(self, stored: StoredValue, timeout: float | None) -> Any:
+        value = stored.fetch(timeout)
+        with self._condition:  # type: ignore[attr-defined]
+            if self._result is stored:  # type: ignore[attr-defined]
+                self._result = value  # fetched once; the placeholder lets the ref go
+        return value
+
+
+def _native(value: Any) -> Any:
+    """The ObjectRef standing for ``value``, or ``value`` itself when there is none."""
+    kind = type(value)
+    if kind is ConcurrentFuture:
+        inner = value.future
+        if type(inner) is RayCallFuture:
+            ref = inner._ray_ref
+            # a call already failed or cancelled is left to the link, which fails the
+            # receiving call with the same exception
+            if ref is not None and not (inner.done() and _failed(inner)):
+                return ref
+        return value
+    if kind.__name__ == "RayFuture":
+        from ._future import RayFuture
+
+        if kind is RayFuture:
+            return value.object_ref
+    return value
+
+
+def _failed(future: Future[Any]) -> bool:
+    return future.cancelled() or Future.exception(future, 0) is not None
+
+
+def adopt_futures(call: CallFuture) -> bool:
+    """Pass ray futures among ``call``'s top-level arguments as ObjectRefs (see module doc).
+
+    Returns:
+        True when other future arguments remain, for the link to resolve.
+    """
+    args = tuple([_native(a) for a in call.args])
+    kwargs = {k: _native(v) for k, v in call.kwargs.items()} if call.kwargs else call.kwargs
+    changed = any(a is not b for a, b in zip(args, call.args)) or any(
+        kwargs[k] is not v for k, v in call.kwargs.items()
+    )
+    if changed:
+        call.args, call.kwargs = args, kwargs
+        call._adopted = True  # type: ignore[attr-defined]
+    return call_has_futures(args, kwargs)
