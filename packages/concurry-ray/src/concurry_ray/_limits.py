@@ -23,7 +23,19 @@ __all__ = ["RayLimitBackend", "RayStore"]
 
 #: Longest single sleep of a waiting acquire (releases elsewhere are noticed this late).
 MAX_WAIT = 0.05
+#: Seconds one call to the state actor may take before it is reported as unreachable.
+CALL_TIMEOUT = 60.0
 _INF = float("inf")
+
+
+def _answer(ray: Any, ref: Any) -> Any:
+    """The state actor's answer to one call, or a clear error after ``CALL_TIMEOUT``."""
+    try:
+        return ray.get(ref, timeout=CALL_TIMEOUT)
+    except ray.exceptions.GetTimeoutError:
+        raise TimeoutError(
+            f"the Ray actor holding a LimitSet's state did not answer within {CALL_TIMEOUT:g} s"
+        ) from None
 
 
 class _LimitState:
@@ -68,7 +80,7 @@ class RayStore(Store):
     def try_take(self, entries: Any) -> float:
         import ray
 
-        delay: float = ray.get(self._actor.try_take.remote(entries))
+        delay: float = _answer(ray, self._actor.try_take.remote(entries))
         return 0.0 if not delay else monotonic() + delay
 
     def compile(self, entries: Any) -> Any:
@@ -80,7 +92,7 @@ class RayStore(Store):
 
         tries = 0
         while True:
-            delay = ray.get(self._actor.try_take.remote(entries))
+            delay = _answer(ray, self._actor.try_take.remote(entries))
             if not delay:
                 return True
             now = monotonic()
@@ -101,7 +113,7 @@ class RayStore(Store):
     def give_back(self, items: Any) -> None:
         import ray
 
-        ray.get(self._actor.give_back.remote(items))
+        _answer(ray, self._actor.give_back.remote(items))
 
     async def async_give_back(self, items: Any) -> None:
         import asyncio
@@ -111,7 +123,7 @@ class RayStore(Store):
     def stats(self) -> list[dict[str, float]]:
         import ray
 
-        return ray.get(self._actor.stats.remote())  # type: ignore[no-any-return]
+        return _answer(ray, self._actor.stats.remote())  # type: ignore[no-any-return]
 
     def close(self) -> None:
         pass  # the actor lives as long as a handle on it does

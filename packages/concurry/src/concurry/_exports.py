@@ -54,6 +54,9 @@ EXPORTS: dict[str, str] = {
     "global_config": "concurry_workers",
     "temp_config": "concurry_workers",
     "_NO_ARG": "concurry_workers",
+    # concurry-ray (the optional extra: listed only when installed)
+    "RayFuture": "concurry_ray",
+    "RayLimitBackend": "concurry_ray",
 }
 
 
