@@ -120,7 +120,7 @@ def test_stop_cancels_queued_calls_and_lets_the_running_one_finish(ray_session) 
         worker.add(1)
 
 
-@pytest.mark.parametrize("algorithm", ["round_robin", "least_active", "random"])
+@pytest.mark.parametrize("algorithm", ["round_robin", "least_active", "least_total", "random"])
 def test_a_pool_of_actors_spreads_calls(ray_session, algorithm: str) -> None:
     pool = Adder.options(mode="ray", max_workers=3, load_balancing=algorithm).init(1)
     try:

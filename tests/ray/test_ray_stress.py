@@ -1,0 +1,123 @@
+"""Unhappy timing in ray mode: an upstream actor killed while chained calls are half
+sent, cancels racing admission of chained calls, stop racing calls that wait for
+their arguments. Every future must settle, consistently, within a bound."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+from concurrent.futures import CancelledError
+
+import pytest
+
+from concurry_workers import Worker, WorkerDiedError
+
+T = 60
+
+
+class Source(Worker):
+    def make(self, n: int) -> bytes:
+        return b"x" * n
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+class Sink(Worker):
+    def size(self, data: bytes) -> int:
+        return len(data)
+
+
+@pytest.fixture(scope="module")
+def sink(ray_session):
+    worker = Sink.options(mode="ray", max_queued_tasks=None).init()
+    yield worker
+    worker.stop()
+
+
+def _outcome(future) -> object:
+    try:
+        return future.result(timeout=T)
+    except BaseException as exc:  # the outcome under test, whatever it is
+        return exc
+
+
+@pytest.mark.parametrize("point", [0, 3, 9, 20])
+def test_killing_the_upstream_actor_while_chained_calls_are_sent(sink, point: int) -> None:
+    # a pool: the killed actor is replaced, and the pool lives on
+    source = Source.options(
+        mode="ray", max_workers=2, max_queued_tasks=None, load_balancing="round_robin"
+    ).init()
+    try:
+        pid = source.pid().result(timeout=T)
+        pairs = []
+        for i in range(24):
+            if i == point:
+                os.kill(pid, signal.SIGKILL)
+            # every other size is past Ray's inline limit: the value stays in the store
+            n = i * (150_000 if i % 2 else 1)
+            upstream = source.make(n)
+            pairs.append((n, upstream, sink.size(upstream)))
+        for n, upstream, downstream in pairs:
+            up, down = _outcome(upstream), _outcome(downstream)
+            if isinstance(up, bytes):
+                assert len(up) == n
+                assert down == n, (n, down)
+            else:
+                assert isinstance(up, WorkerDiedError), repr(up)
+                assert isinstance(down, WorkerDiedError), repr(down)
+        assert sink.size(b"abc").result(timeout=T) == 3  # the receiving actor is unharmed
+        # both workers serve again, the replacement included
+        assert [f.result(timeout=T) for f in [source.make(2) for _ in range(4)]] == [b"xx"] * 4
+    finally:
+        source.stop()
+
+
+def test_cancels_racing_the_admission_of_chained_calls(ray_session, sink) -> None:
+    source = Source.options(mode="ray", max_queued_tasks=2).init()
+    rng = random.Random(7)
+    try:
+        for _ in range(3):
+            pairs = []
+            for i in range(40):
+                upstream = source.make(i)
+                downstream = sink.size(upstream)
+                if rng.random() < 0.4:
+                    (downstream if rng.random() < 0.5 else upstream).cancel()
+                pairs.append((i, upstream, downstream))
+            for i, upstream, downstream in pairs:
+                up, down = _outcome(upstream), _outcome(downstream)
+                if isinstance(up, bytes):
+                    assert len(up) == i
+                    assert down == i or isinstance(down, CancelledError), repr(down)
+                else:
+                    assert isinstance(up, CancelledError), repr(up)
+                    assert isinstance(down, CancelledError), repr(down)
+    finally:
+        source.stop()
+
+
+def test_stop_while_chained_calls_wait_for_their_arguments(ray_session, tmp_path) -> None:
+    gate = str(tmp_path / "never")
+
+    class Gate(Worker):
+        def hold(self, path: str, seconds: float) -> str:
+            import time
+
+            deadline = time.monotonic() + seconds
+            while not os.path.exists(path) and time.monotonic() < deadline:
+                time.sleep(0.01)  # the work a stop interrupts, not synchronisation
+            return path
+
+    upstream_worker = Gate.options(mode="ray").init()
+    receiver = Sink.options(mode="ray", max_queued_tasks=None).init()
+    try:
+        held = upstream_worker.hold(gate, 30)
+        chained = [receiver.size(held) for _ in range(5)]
+        receiver.stop(timeout=1)  # its calls wait on an argument that is not coming
+        outcomes = [_outcome(f) for f in chained]
+        assert all(isinstance(o, (WorkerDiedError, CancelledError)) for o in outcomes), outcomes
+    finally:
+        upstream_worker.stop(timeout=1)
+        receiver.stop()
