@@ -164,3 +164,21 @@ def test_on_demand_actors_run_each_call_in_a_fresh_actor(ray_session) -> None:
         assert pool.make(3).result(timeout=T) == b"xxx"
     finally:
         pool.stop()
+
+
+def _size_of(data: bytes, extra: int = 0) -> int:
+    return len(data) + extra
+
+
+def test_a_task_takes_an_actors_future_as_an_object_reference(ray_session, pair) -> None:
+    producer, _ = pair
+    tasks = TaskWorker.options(mode="ray").init()
+    try:
+        made = producer.make(BIG // 4)
+        assert tasks.submit(_size_of, made, extra=1).result(timeout=T) == BIG // 4 + 1
+        assert tasks.submit(_size_of, data=made).result(timeout=T) == BIG // 4
+        assert type(made.future._result).__name__ == "StoredValue"  # never fetched here
+        with pytest.raises(KeyError, match="upstream failed"):
+            tasks.submit(_size_of, data=producer.fail()).result(timeout=T)
+    finally:
+        tasks.stop()

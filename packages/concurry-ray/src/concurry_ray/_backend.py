@@ -16,7 +16,6 @@ Ray's own notification (``ObjectRef._on_completed``): no thread per call.
 from __future__ import annotations
 
 import threading
-import uuid
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -223,9 +222,7 @@ class RayBackend(WorkerBackend):
         self._init_completion(ray, link)
         if self._tasks:
             options = {k: v for k, v in options.items() if k in TASK_OPTION_KEYS}
-            self._task = remote_task(ray, options)
-            self._task_key = uuid.uuid4().hex
-            self._task_box = [ray.put(dumps_runtime(self.runtime))]
+            self._task = remote_task(ray, dumps_runtime(self.runtime), options)
             self._actor, self._link = _TASKS, link
             return
         if self.serial:
@@ -275,13 +272,7 @@ class RayBackend(WorkerBackend):
                 if not link.begin(call):
                     continue
                 if actor is _TASKS:
-                    ref = self._task.remote(
-                        self._task_key,
-                        self._task_box,
-                        tuple(call.kwargs),
-                        *call.args,
-                        *call.kwargs.values(),
-                    )
+                    ref = self._task.remote(*call.args, **call.kwargs)
                     self._running[call._id] = ref
                 elif getattr(call, "_adopted", False):
                     kw_names = tuple(call.kwargs)
