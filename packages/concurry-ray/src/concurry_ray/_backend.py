@@ -250,6 +250,7 @@ class RayBackend(WorkerBackend):
         self._ray_error = ray.exceptions.RayError
         self._actor_error = ray.exceptions.RayActorError
         self._crash_error = ray.exceptions.WorkerCrashedError
+        self._get_timeout = ray.exceptions.GetTimeoutError
         self._actor_id = None
         self._in_memory = _memory_store_probe(ray)
         self._lazy = self._in_memory is not None
@@ -305,12 +306,20 @@ class RayBackend(WorkerBackend):
             ref._on_completed(lambda outcome: self._completed(call, outcome))
 
     def _await_ref(self, call: CallFuture, timeout: float | None) -> None:
-        """Wait for ``call``'s result in the reader's thread (``RayCallFuture.result``)."""
+        """Fetch ``call``'s result in the reader's thread (``RayCallFuture.result``).
+
+        One ``ray.get``, as bare Ray does; the outcome is then taken here, without
+        waiting for Ray's callback thread to hand it over.
+        """
         import ray
 
-        ready, _ = ray.wait([call._ray_ref], timeout=timeout, fetch_local=False)  # type: ignore[attr-defined]
-        if ready:
-            self._ready(call, None)
+        try:
+            outcome = ray.get(call._ray_ref, timeout=timeout)  # type: ignore[attr-defined]
+        except self._get_timeout:
+            return  # the reader's own wait reports the timeout
+        except self._ray_error as exc:
+            outcome = exc
+        self._completed(call, outcome)
 
     def _completed(self, call: CallFuture, outcome: Any) -> None:
         link = self._link
