@@ -182,3 +182,21 @@ def test_a_task_takes_an_actors_future_as_an_object_reference(ray_session, pair)
             tasks.submit(_size_of, data=producer.fail()).result(timeout=T)
     finally:
         tasks.stop()
+
+
+@pytest.mark.parametrize("kind", ["actor", "task"])
+def test_stop_ends_a_call_still_running_at_its_deadline(ray_session, kind: str, tmp_path) -> None:
+    gate = str(tmp_path / "never")
+    if kind == "actor":
+        worker = Producer.options(mode="ray").init()
+        running = worker.wait_for(gate, T)
+    else:
+        worker = TaskWorker.options(mode="ray").init()
+        running = worker.submit(Producer.wait_for, None, gate, T)
+    done = threading.Event()
+    stopper = threading.Thread(target=lambda: (worker.stop(timeout=1), done.set()))
+    stopper.start()
+    stopper.join(T)
+    assert done.is_set(), "stop() did not return"
+    with pytest.raises(WorkerDiedError, match=r"stop\(\)"):
+        running.result(timeout=T)

@@ -251,6 +251,7 @@ class RayBackend(WorkerBackend):
         self._actor_error = ray.exceptions.RayActorError
         self._crash_error = ray.exceptions.WorkerCrashedError
         self._get_timeout = ray.exceptions.GetTimeoutError
+        self._cancelled_error = ray.exceptions.TaskCancelledError
         self._actor_id = None
         self._in_memory = _memory_store_probe(ray)
         self._lazy = self._in_memory is not None
@@ -338,15 +339,23 @@ class RayBackend(WorkerBackend):
         if not isinstance(outcome, self._ray_error):
             link.deliver(call, OK, outcome)
             return
-        tasks = self._actor is _TASKS
-        if isinstance(outcome, self._crash_error) and tasks:
-            error = WorkerDiedError(f"the Ray worker running the task died: {_first_line(outcome)}")
-            link.deliver(call, ERROR, error)
+        tasks = self._tasks
+        if tasks and isinstance(outcome, (self._crash_error, self._cancelled_error)):
+            if self._stopping:
+                reason = "the Ray task was still running when stop() reached its deadline"
+            else:
+                reason = f"the Ray worker running the task died: {_first_line(outcome)}"
+            link.deliver(call, ERROR, WorkerDiedError(reason))
             return
         if isinstance(outcome, self._actor_error) and not (tasks or self._upstream(call, outcome)):
             with self._lock:
                 self._dead = True
-            link.died(WorkerDiedError(f"Ray actor died: {_first_line(outcome)}"))
+                stopping = self._stopping
+            if stopping:
+                reason = "the Ray actor was killed by stop() at its deadline"
+            else:
+                reason = f"Ray actor died: {_first_line(outcome)}"
+            link.died(WorkerDiedError(reason))
             return
         # an argument passed as an object reference whose actor died: this call never ran
         cause = (
