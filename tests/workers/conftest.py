@@ -1,5 +1,6 @@
 """Fixtures for the concurry-workers suite: a ``worker_mode`` parametrised over every
-local backend, and leak checks for threads and child processes."""
+local backend (and ray, when concurry-ray is installed), and leak checks for threads
+and child processes."""
 
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from workers_helpers import _children
-
-LOCAL_MODES = ["sync", "thread", "process", "asyncio"]
+from workers_helpers import MODES, _children
 
 # Process workers fork from the fork server; preloading the heavy libraries the
 # test modules import keeps each child's start-up short.
@@ -24,16 +23,30 @@ multiprocessing.get_context("forkserver").set_forkserver_preload(
 )
 
 
-@pytest.fixture(params=LOCAL_MODES)
+def _mode(request: pytest.FixtureRequest) -> str:
+    mode = str(request.param)
+    if mode == "ray":  # the session's one local Ray (tests/conftest.py), started on first use
+        request.getfixturevalue("ray_session")
+    return mode
+
+
+@pytest.fixture(params=MODES)
 def worker_mode(request: pytest.FixtureRequest) -> str:
-    """Each local execution mode in turn."""
-    return str(request.param)
+    """Each execution mode in turn."""
+    return _mode(request)
 
 
-@pytest.fixture(params=[m for m in LOCAL_MODES if m != "sync"])
+@pytest.fixture(params=[m for m in MODES if m != "sync"])
 def queuing_mode(request: pytest.FixtureRequest) -> str:
     """Each mode in which a call can wait behind another (sync runs calls in-line)."""
-    return str(request.param)
+    return _mode(request)
+
+
+def _is_ray_case(request: pytest.FixtureRequest) -> bool:
+    """True for a test's ray case: a parameter "ray", or a tuple starting with it."""
+    callspec = getattr(request.node, "callspec", None)
+    values = callspec.params.values() if callspec is not None else ()
+    return any(v == "ray" or (isinstance(v, tuple) and v[:1] == ("ray",)) for v in values)
 
 
 def _settle(check: object, deadline: float) -> bool:
@@ -45,8 +58,10 @@ def _settle(check: object, deadline: float) -> bool:
 
 
 @pytest.fixture
-def no_leaks() -> Iterator[None]:
+def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail when a test leaves a new thread or child process running."""
+    if _is_ray_case(request):  # Ray's own processes (session-wide) start before the census
+        request.getfixturevalue("ray_session")
     threads_before = set(threading.enumerate())
     children_before = _children()
     yield

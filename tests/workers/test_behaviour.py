@@ -1,4 +1,5 @@
-"""One behaviour suite, run on every local mode (sync, thread, process, asyncio)."""
+"""One behaviour suite, run on every mode (sync, thread, process, asyncio, and ray when
+concurry-ray is installed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from concurrent.futures import CancelledError
 
 import pytest
+from workers_helpers import skip_ray_bug
 
 from concurry_futures import BaseFuture, SyncFuture
 from concurry_workers import Worker, WorkerStoppedError
@@ -192,12 +194,14 @@ def test_missing_method_is_attribute_error(worker_mode, no_leaks):
             w._private()
 
 
-@pytest.mark.parametrize(
-    "name", ["copy", "json", "validate", "options", "dict", "model_dump", "mode", "blocking"]
-)
-def test_helper_names_reach_the_worker(name, worker_mode, no_leaks):
+HELPER_NAMES = ["copy", "json", "validate", "options", "dict", "model_dump", "mode", "blocking"]
+
+
+def test_helper_names_reach_the_worker(worker_mode, no_leaks):
+    # one worker for every name: a worker start is costly in process and ray modes
     with Counter.options(mode=worker_mode).init() as w:
-        assert getattr(w, name)().result(timeout=T) == name
+        got = {name: getattr(w, name)().result(timeout=T) for name in HELPER_NAMES}
+    assert got == {name: name for name in HELPER_NAMES}
 
 
 def test_stop_is_idempotent_and_refuses_calls(worker_mode, no_leaks):
@@ -241,7 +245,7 @@ def test_unwrap_futures_false_passes_futures(worker_mode, no_leaks):
         f = SyncFuture(7)
         (got,), _ = w.echo(f).result(timeout=T)
         assert isinstance(got, BaseFuture) and got.result(timeout=T) == 7
-        if worker_mode != "process":  # a process receives (and returns) a copy
+        if worker_mode not in ("process", "ray"):  # these receive (and return) a copy
             assert got is f
 
 
@@ -317,6 +321,8 @@ def gate_files(tmp_path):
 
 def test_stop_cancels_queued_and_finishes_running(queuing_mode, gate_files, no_leaks):
     worker_mode = queuing_mode
+    # ray: stop() lets the calls already handed to the actor run instead of cancelling them
+    skip_ray_bug(worker_mode, "stop() runs the calls already handed to the actor")
     started, release = gate_files
     w = Gate.options(mode=worker_mode, max_queued_tasks=3).init()
     running = w.hold(started, release)
@@ -374,6 +380,9 @@ def test_submission_queue_returns_at_once_and_caps_inflight(mode, gate_files, no
 def test_forgotten_worker_finishes_its_calls_and_exits(worker_mode, no_leaks):
     import gc
 
+    # ray: the last call's completion stops the actor with ray.kill on Ray's own callback
+    # thread, which deadlocks every later Ray call of this process
+    skip_ray_bug(worker_mode, "ray.kill on Ray's completion thread deadlocks Ray")
     w = Counter.options(mode=worker_mode, max_queued_tasks=2).init()
     futures = [w.incr() for _ in range(10)]
     del w
@@ -459,6 +468,9 @@ def test_stop_timeout_must_be_a_finite_number(bad, no_leaks):
 def test_stop_is_bounded_with_a_stuck_call(worker_mode, gate_files, no_leaks):
     from concurry_workers import WorkerDiedError
 
+    # ray: stop() returns before the calls handed to the actor it kills are settled (they
+    # are cancelled, and the stuck one fails, moments later)
+    skip_ray_bug(worker_mode, "stop() returns with the killed actor's calls still pending")
     started, release = gate_files
     w = Gate.options(mode=worker_mode, max_queued_tasks=2).init()
     box: dict = {}

@@ -32,11 +32,13 @@ from concurry_workers import Worker, WorkerDiedError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from workers_helpers import (
+    is_alive,
     is_child_alive,
     kill_if_ours,
     quiet_stop,
     run_bounded,
     settle,
+    skip_ray_bug,
 )
 
 T = 15  # seconds any single bounded wait may take
@@ -46,8 +48,9 @@ ENDS = 10  # seconds a dropped proxy's worker may take to end
 
 
 # -- gates: a one-shot signal that works inside this process and across processes --------
-# In-process modes get a threading.Event; a process worker gets a file path (it cannot
-# share an Event with a running child), and the worker polls for the file.
+# In-process modes get a threading.Event; a process or ray worker gets a file path (it
+# cannot share an Event with another process; Ray runs on this machine), and the worker
+# polls for the file.
 
 
 def _signal(token: Any) -> None:
@@ -79,7 +82,8 @@ class Gate:
     """Test side of a gate: ``token`` goes to the worker; ``set()`` / ``wait()`` here."""
 
     def __init__(self, mode: str, directory: Path, name: str) -> None:
-        self.token: Any = str(directory / name) if mode == "process" else threading.Event()
+        remote = mode in ("process", "ray")
+        self.token: Any = str(directory / name) if remote else threading.Event()
 
     def set(self) -> None:
         _signal(self.token)
@@ -149,26 +153,31 @@ def options_for(mode: str, queued: str) -> dict[str, Any]:
     return options
 
 
+def worker_alive(mode: str, pid: int) -> bool:
+    """True while the worker process ``pid`` runs: our child, or a Ray worker process."""
+    return is_alive(pid) if mode == "ray" else is_child_alive(pid)
+
+
 def assert_worker_ends(
     mode: str, threads: list[threading.Thread], pid: int | None, ref: Any, what: str
 ) -> None:
-    """The dropped proxy's worker ends (threads, child) within ENDS seconds, gc disabled."""
+    """The dropped proxy's worker ends (threads, process) within ENDS seconds, gc disabled."""
     deadline = time.monotonic() + ENDS
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
-    while pid is not None and is_child_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.01)  # polling the child's state in /proc
+    while pid is not None and worker_alive(mode, pid) and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling the process's state in /proc
     if mode == "sync":  # no thread or process: the proxy itself must be freed
         while ref() is not None and time.monotonic() < deadline:
             time.sleep(0.01)  # polling a weak reference
     alive = [t.name for t in threads if t.is_alive()]
-    child = pid is not None and is_child_alive(pid)
+    process = pid is not None and worker_alive(mode, pid)
     freed = ref() is None
     problems = []
     if alive:
         problems.append(f"threads still running: {alive}")
-    if child:
-        problems.append(f"child process {pid} still running")
+    if process:
+        problems.append(f"worker process {pid} still running")
     if mode == "sync" and not freed:
         problems.append("the proxy was not freed")
     if problems:
@@ -177,15 +186,15 @@ def assert_worker_ends(
 
 
 def identify(proxy: Any, mode: str, before: set[threading.Thread]) -> tuple[list, int | None]:
-    """Call the worker (caching remote methods on the proxy) and find its threads / child."""
+    """Call the worker (caching remote methods on the proxy) and find its threads / process."""
     pid, _ = proxy.where().result(timeout=START)
     if mode == "asyncio":
         proxy.awhere().result(timeout=T)  # the loop thread as well as the sync lane
     threads = worker_threads(before)
-    if mode != "sync":
+    if mode not in ("sync", "ray"):  # a ray worker is an actor: Ray's threads, not ours
         assert threads, f"no concurry thread found for the {mode} worker"
-    if mode == "process":
-        assert pid != os.getpid() and is_child_alive(pid)
+    if mode in ("process", "ray"):
+        assert pid != os.getpid() and worker_alive(mode, pid)
         return threads, pid
     assert pid == os.getpid()
     return threads, None
@@ -223,6 +232,9 @@ def test_dropped_proxy_stops_its_worker(worker_mode, queued, no_leaks):
 
 @pytest.mark.parametrize("queued", ["default", "cap1"])
 def test_work_submitted_before_the_drop_completes(worker_mode, queued, no_leaks):
+    # ray: the last call's completion stops the actor with ray.kill on Ray's own callback
+    # thread, which deadlocks every later Ray call of this process
+    skip_ray_bug(worker_mode, "ray.kill on Ray's completion thread deadlocks Ray")
     what = f"dropped busy {worker_mode} proxy ({queued})"
     enabled = gc.isenabled()
     gc.disable()
@@ -318,7 +330,7 @@ def test_stop_timeout_is_bounded_while_a_call_is_stuck(
 
 
 # -- admission and cancellation ----------------------------------------------------------
-ITERATIONS = {"thread": 300, "asyncio": 300, "process": 150}
+ITERATIONS = {"thread": 300, "asyncio": 300, "process": 150, "ray": 150}
 
 
 def _cancel_all(victims: list[Any], outcome: dict[int, bool]) -> None:

@@ -9,15 +9,21 @@ import io
 import itertools
 import multiprocessing
 import os
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from concurry_workers import Executor, TaskWorker
+
+sys.path.insert(0, str(Path(__file__).parent))
+from workers_helpers import FileEvent
 
 T = 30
 POOL_MODES = ["thread", "process"]
@@ -75,8 +81,18 @@ def shared(mode: str) -> Iterator[SimpleNamespace]:
 
     In-process modes get threading ones; process workers get managed ones and
     ``mp_context="spawn"`` (children of the fork server do not share our
-    authkey, which a manager's proxies need).
+    authkey, which a manager's proxies need); Ray workers, which share no authkey
+    either, get events over marker files (and no list).
     """
+    if mode == "ray":
+        with tempfile.TemporaryDirectory() as folder:
+            names = itertools.count()
+
+            def event() -> FileEvent:
+                return FileEvent(os.path.join(folder, f"event-{next(names)}"))
+
+            yield SimpleNamespace(Event=event, options={"mode": mode})
+        return
     if mode != "process":
         yield SimpleNamespace(Event=threading.Event, list=list, options={"mode": mode})
         return

@@ -9,6 +9,7 @@ import morphic
 import pytest
 from morphic import Typed
 from pydantic import BaseModel, Field, validate_call
+from workers_helpers import LOCAL_MODES
 
 from concurry_limits import CallLimit, LimitPool, LimitSet, RateLimit, ResourceLimit
 from concurry_workers import TaskWorker, Worker
@@ -160,6 +161,7 @@ def test_retry_on_and_per_method_options(worker_mode, no_leaks):
         assert w.count().result(timeout=T) == 6
 
 
+@pytest.mark.parametrize("worker_mode", LOCAL_MODES)  # in-worker logic: see test_retry_plan
 def test_retry_until(worker_mode, no_leaks):
     with Flaky.options(
         mode=worker_mode, num_retries=5, retry_wait=0, retry_until=lambda result, **ctx: result >= 3

@@ -1,5 +1,6 @@
 """Pool behaviour suite (issue 9): the same checks on thread and process pools of
-1, 2 and 8 workers, then back-pressure, load balancing and worker deaths.
+1, 2 and 8 workers (and ray pools of 1 and 2), then back-pressure, load balancing and
+worker deaths.
 
 Written from the spec, against the public API only: ``options(...).init(...)``,
 ``pool.method(...)`` futures, ``stop()``, the context manager and
@@ -36,13 +37,16 @@ from pool_helpers import (
     stats_when,
     wait_until,
 )
-from workers_helpers import quiet_stop, run_bounded
+from workers_helpers import HAS_RAY, quiet_stop, run_bounded
 
 from concurry_futures import wait
 from concurry_workers import WorkerDiedError, WorkerStoppedError
 
 MODES = ["thread", "process"]
-SHAPES = [(mode, n) for mode in MODES for n in (1, 2, 8)]
+# Ray actors take seconds each to start: ray pools of 1 and 2 only, and only when
+# concurry-ray is installed (`make test-workers` runs without it)
+RAY_SHAPES = [("ray", 1), ("ray", 2)] if HAS_RAY else []
+SHAPES = [(mode, n) for mode in MODES for n in (1, 2, 8)] + RAY_SHAPES
 POOL_SHAPES = [(mode, n) for mode, n in SHAPES if n > 1]  # shapes that have pool stats
 
 
@@ -52,13 +56,19 @@ def _ids(shape: tuple[str, int]) -> str:
 
 @pytest.fixture(params=SHAPES, ids=_ids)
 def shape(request: pytest.FixtureRequest) -> tuple[str, int]:
-    """(mode, max_workers): thread and process pools of 1, 2 and 8 workers."""
-    return request.param  # type: ignore[no-any-return]
+    """(mode, max_workers): thread and process pools of 1, 2 and 8 workers, ray of 1, 2."""
+    return _in_session(request)
 
 
 @pytest.fixture(params=POOL_SHAPES, ids=_ids)
 def pool_shape(request: pytest.FixtureRequest) -> tuple[str, int]:
     """(mode, max_workers) with max_workers > 1: real pools."""
+    return _in_session(request)
+
+
+def _in_session(request: pytest.FixtureRequest) -> tuple[str, int]:
+    if request.param[0] == "ray":  # the session's one local Ray, started on first use
+        request.getfixturevalue("ray_session")
     return request.param  # type: ignore[no-any-return]
 
 
@@ -71,7 +81,10 @@ def _zeros(n: int) -> list[int]:
 
 def test_results_correct_and_round_robin_spreads_evenly(shape, no_leaks):
     mode, n = shape
-    with Probe.options(mode=mode, max_workers=n, load_balancing="round_robin").init() as pool:
+    # room for every call (5 per worker), so round robin is not bent by back-pressure
+    with Probe.options(
+        mode=mode, max_workers=n, max_queued_tasks=5, load_balancing="round_robin"
+    ).init() as pool:
         futures = [pool.square(i) for i in range(5 * n)]
         results = [f.result(timeout=T) for f in futures]
     assert [value for _, value in results] == [i * i for i in range(5 * n)]

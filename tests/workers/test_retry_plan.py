@@ -9,11 +9,17 @@ import time
 from typing import Any
 
 import pytest
+from workers_helpers import LOCAL_MODES
 
 from concurry_workers import TaskWorker, Worker, task
 
 T = 30
 WORK = 0.05  # how long a slow first attempt works before it fails
+# The retry loop runs inside the worker, the same code in every mode: the tests of its
+# semantics run on the local modes only, since a ray case (~2 s per actor) would repeat
+# them. What ray adds, retry options shipped to an actor and errors shipped back, has its
+# ray cases: the tests here that take every `worker_mode`, and test_models_retry_limits.
+on_local_modes = pytest.mark.parametrize("worker_mode", LOCAL_MODES)
 
 
 def record(exception: BaseException, **ctx: Any) -> bool:
@@ -210,6 +216,7 @@ def test_task_worker_subclass_methods_are_keys(no_leaks: None) -> None:
 # -- the retrying path keeps concurry_retry's semantics --------------------------------
 
 
+@on_local_modes
 @pytest.mark.parametrize("method", ["flaky", "aflaky"])
 def test_filters_see_attempts_and_elapsed_time_from_the_first_start(
     worker_mode: str, method: str, no_leaks: None
@@ -241,6 +248,7 @@ def test_exhausted_retries_raise_the_last_error_unchained(worker_mode: str, no_l
         assert "gave up on always after 3 attempts" in str(info.value.__notes__)
 
 
+@on_local_modes
 def test_not_retryable_first_error_is_raised_as_is(worker_mode: str, no_leaks: None) -> None:
     builder = Service.options(mode=worker_mode, num_retries=3, retry_on=[KeyError], retry_wait=0)
     with builder.init() as w:
@@ -249,6 +257,7 @@ def test_not_retryable_first_error_is_raised_as_is(worker_mode: str, no_leaks: N
         assert w.count().result(timeout=T) == 1
 
 
+@on_local_modes
 def test_methods_left_at_zero_retries_run_once(worker_mode: str, no_leaks: None) -> None:
     builder = Service.options(mode=worker_mode, num_retries={"*": 0, "flaky": 2}, retry_wait=0)
     with builder.init() as w:
@@ -257,6 +266,7 @@ def test_methods_left_at_zero_retries_run_once(worker_mode: str, no_leaks: None)
         assert w.flaky([], 3).result(timeout=T) == [("call", 2), ("call", 3), ("call", 4)]
 
 
+@on_local_modes
 @pytest.mark.parametrize("num_retries", [0, 2])
 def test_a_returned_coroutine_is_run_with_or_without_retries(
     worker_mode: str, num_retries: int, no_leaks: None
@@ -265,6 +275,7 @@ def test_a_returned_coroutine_is_run_with_or_without_retries(
         assert w.deferred(0).result(timeout=T) == [("call", 1)]
 
 
+@on_local_modes
 def test_validators_still_see_every_attempt(worker_mode: str, no_leaks: None) -> None:
     builder = Service.options(
         mode=worker_mode,

@@ -1,9 +1,11 @@
-"""Helpers shared by the workers stress and lifecycle tests: bounded runs and
-checks of worker processes (a worker process is our child, or the child of our
-fork server)."""
+"""Helpers shared by the workers tests: the modes they run on, bounded runs, checks
+of worker processes (a worker process is our child, or the child of our fork
+server; a Ray worker is Ray's), a file-based event, and the skip of a ray case over
+a known Ray backend bug."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import threading
@@ -13,6 +15,34 @@ from typing import Any
 import pytest
 
 from concurry_futures import wait
+
+LOCAL_MODES = ["sync", "thread", "process", "asyncio"]
+# `make test-workers` installs concurry-workers alone: ray mode only when it is there.
+HAS_RAY = importlib.util.find_spec("concurry_ray") is not None
+MODES = LOCAL_MODES + (["ray"] if HAS_RAY else [])
+
+
+class FileEvent:
+    """A one-shot event over a marker file, for a worker in another process of this
+    machine (a Ray worker: it shares no memory and no authkey with the test process)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def set(self) -> None:
+        with open(self.path, "w"):
+            pass
+
+    def is_set(self) -> bool:
+        return os.path.exists(self.path)
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.is_set():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)  # polling the marker file another process creates
+        return True
 
 
 def run_bounded(fn: Any, limit: float, what: str) -> float:
@@ -85,6 +115,12 @@ def is_child_alive(pid: int) -> bool:
     return grand is not None and grand[1] == me and _is_fork_server(parent)
 
 
+def is_alive(pid: int) -> bool:
+    """True while ``pid`` runs (not a zombie), whoever its parent is (a Ray worker)."""
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
 def kill_if_ours(pid: int | None) -> None:
     if pid is not None and is_child_alive(pid):
         os.kill(pid, signal.SIGKILL)
@@ -136,3 +172,9 @@ def _is_helper(pid: str) -> bool:
     except OSError:
         return False
     return b"forkserver" in cmdline or b"resource_tracker" in cmdline
+
+
+def skip_ray_bug(mode: str, bug: str) -> None:
+    """Skip a test's ray case over a known bug of the Ray backend, named in ``bug``."""
+    if mode == "ray":
+        pytest.skip(f"ray: {bug}")
