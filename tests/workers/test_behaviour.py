@@ -10,7 +10,6 @@ import time
 from concurrent.futures import CancelledError
 
 import pytest
-from workers_helpers import skip_ray_bug
 
 from concurry_futures import BaseFuture, SyncFuture
 from concurry_workers import Worker, WorkerStoppedError
@@ -321,8 +320,6 @@ def gate_files(tmp_path):
 
 def test_stop_cancels_queued_and_finishes_running(queuing_mode, gate_files, no_leaks):
     worker_mode = queuing_mode
-    # ray: stop() lets the calls already handed to the actor run instead of cancelling them
-    skip_ray_bug(worker_mode, "stop() runs the calls already handed to the actor")
     started, release = gate_files
     w = Gate.options(mode=worker_mode, max_queued_tasks=3).init()
     running = w.hold(started, release)
@@ -380,9 +377,6 @@ def test_submission_queue_returns_at_once_and_caps_inflight(mode, gate_files, no
 def test_forgotten_worker_finishes_its_calls_and_exits(worker_mode, no_leaks):
     import gc
 
-    # ray: the last call's completion stops the actor with ray.kill on Ray's own callback
-    # thread, which deadlocks every later Ray call of this process
-    skip_ray_bug(worker_mode, "ray.kill on Ray's completion thread deadlocks Ray")
     w = Counter.options(mode=worker_mode, max_queued_tasks=2).init()
     futures = [w.incr() for _ in range(10)]
     del w
@@ -468,9 +462,6 @@ def test_stop_timeout_must_be_a_finite_number(bad, no_leaks):
 def test_stop_is_bounded_with_a_stuck_call(worker_mode, gate_files, no_leaks):
     from concurry_workers import WorkerDiedError
 
-    # ray: stop() returns before the calls handed to the actor it kills are settled (they
-    # are cancelled, and the stuck one fails, moments later)
-    skip_ray_bug(worker_mode, "stop() returns with the killed actor's calls still pending")
     started, release = gate_files
     w = Gate.options(mode=worker_mode, max_queued_tasks=2).init()
     box: dict = {}
@@ -490,8 +481,8 @@ def test_stop_is_bounded_with_a_stuck_call(worker_mode, gate_files, no_leaks):
     if worker_mode == "sync":
         caller.join(T)
         assert box["f"].result(timeout=0) == "held"
-    elif worker_mode == "process":  # terminated after the timeout
-        with pytest.raises(WorkerDiedError, match="terminated by stop"):
-            box["f"].result(timeout=T)
+    elif worker_mode in ("process", "ray"):  # terminated (killed) after the timeout
+        with pytest.raises(WorkerDiedError, match="by stop"):
+            box["f"].result(timeout=0)  # settled before stop() returned
     else:  # a thread cannot be killed: the call finishes later, on its daemon thread
         assert box["f"].result(timeout=T) == "held"

@@ -38,7 +38,6 @@ from workers_helpers import (
     quiet_stop,
     run_bounded,
     settle,
-    skip_ray_bug,
 )
 
 T = 15  # seconds any single bounded wait may take
@@ -232,9 +231,6 @@ def test_dropped_proxy_stops_its_worker(worker_mode, queued, no_leaks):
 
 @pytest.mark.parametrize("queued", ["default", "cap1"])
 def test_work_submitted_before_the_drop_completes(worker_mode, queued, no_leaks):
-    # ray: the last call's completion stops the actor with ray.kill on Ray's own callback
-    # thread, which deadlocks every later Ray call of this process
-    skip_ray_bug(worker_mode, "ray.kill on Ray's completion thread deadlocks Ray")
     what = f"dropped busy {worker_mode} proxy ({queued})"
     enabled = gc.isenabled()
     gc.disable()

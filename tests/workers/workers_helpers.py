@@ -172,9 +172,3 @@ def _is_helper(pid: str) -> bool:
     except OSError:
         return False
     return b"forkserver" in cmdline or b"resource_tracker" in cmdline
-
-
-def skip_ray_bug(mode: str, bug: str) -> None:
-    """Skip a test's ray case over a known bug of the Ray backend, named in ``bug``."""
-    if mode == "ray":
-        pytest.skip(f"ray: {bug}")

@@ -205,7 +205,8 @@ class RayBackend(WorkerBackend):
         self._actor: Any = None
         self._link: Any = None
         self._tasks = issubclass(runtime.worker_cls, TaskWorker)
-        self._running: dict[int, Any] = {}  # task mode: call id -> ObjectRef, for stop()
+        # calls handed to Ray and not finished, oldest first (stop() needs them)
+        self._running: dict[int, CallFuture] = {}
         self.serial = not self._tasks and not _has_async_methods(runtime.worker_cls)
 
     @classmethod
@@ -275,7 +276,6 @@ class RayBackend(WorkerBackend):
                     continue
                 if actor is _TASKS:
                     ref = self._task.remote(*call.args, **call.kwargs)
-                    self._running[call._id] = ref
                 elif getattr(call, "_adopted", False):
                     kw_names = tuple(call.kwargs)
                     ref = actor.checked.remote(
@@ -288,6 +288,7 @@ class RayBackend(WorkerBackend):
                     else:
                         ref = method.remote(*call.args, **call.kwargs)
                 self._inflight += 1
+                self._running[call._id] = call
                 # held by the call: Ray drops the readiness callback of a dropped ref
                 call._ray_ref = ref  # type: ignore[attr-defined]
                 if self._lazy and type(call) is RayCallFuture:
@@ -328,8 +329,7 @@ class RayBackend(WorkerBackend):
             if getattr(call, "_ray_done", False):
                 return  # taken already, by the callback or by a waiting reader
             call._ray_done = True  # type: ignore[attr-defined]
-            if self._running:
-                self._running.pop(call._id, None)
+            self._running.pop(call._id, None)
             self._inflight -= 1
             if not self._inflight:
                 self._idle.notify_all()
@@ -373,35 +373,72 @@ class RayBackend(WorkerBackend):
 
     # -- shutdown -----------------------------------------------------------------------
     def stop(self, deadline: float) -> None:
-        """Drop calls not submitted; let submitted ones finish until ``deadline``; kill the actor."""
+        """End the worker by ``deadline``, as every mode does (see ``Transport``).
+
+        Calls not handed to Ray yet are dropped (cancelled). On a serial actor only
+        the oldest call handed over runs; the ones queued behind it in the actor
+        are cancelled too (``ray.cancel``, and the actor is killed as soon as the
+        running one ends). Async actors and tasks run theirs concurrently: they
+        get until ``deadline``. What is still running then is ended (the actor
+        killed, the tasks cancelled) and fails with a ``WorkerDiedError`` before
+        ``stop`` returns.
+        """
+        import ray
+
         with self._lock:
             self._stopping = True
             dropped = list(self._outbox)
             self._outbox.clear()
+            if self.serial and len(self._running) > 1:
+                queued = list(self._running.values())[1:]
+                for call in queued:
+                    del self._running[call._id]
+                    call._ray_done = True  # type: ignore[attr-defined]
+                    self._inflight -= 1
+                dropped += queued
+        for call in dropped:
+            ref = getattr(call, "_ray_ref", None)
+            if ref is not None:
+                _cancel(ray, ref)  # so that it does not start before the kill
+            self._link.drop(call)
+        with self._lock:
             while self._inflight and not self._dead:
                 left = deadline - monotonic()
                 if left <= 0:
                     break
                 self._idle.wait(left)
             actor, self._actor = self._actor, None
-            running = list(self._running.values())
-        for call in dropped:
-            self._link.drop(call)
-        import ray
-
+            late = list(self._running.values())
+            for call in late:
+                call._ray_done = True  # type: ignore[attr-defined]
+            self._running.clear()
+            self._inflight = 0
         if actor is _TASKS:
-            for ref in running:  # still running at the deadline: end them
-                ray.cancel(ref, force=True)
+            for call in late:
+                _cancel(ray, call._ray_ref, force=True)  # type: ignore[attr-defined]
         elif actor is not None:
             ray.kill(actor, no_restart=True)
+        if late:  # settled here, so that nothing is pending once stop() returns
+            if self._tasks:
+                reason = "the Ray task was still running when stop() reached its deadline"
+            else:
+                reason = "the Ray actor was killed by stop() at its deadline"
+            error = WorkerDiedError(reason)
+            if self._tasks:
+                for call in late:
+                    self._link.deliver(call, ERROR, error)
+            else:
+                self._link.died(error)
 
     def close_when_idle(self) -> None:
         with self._lock:
             actor, self._actor = self._actor, None
         if actor is not None and actor is not _TASKS:
-            import ray
-
-            ray.kill(actor, no_restart=True)
+            # Called when the last call of a dropped worker completes, possibly on
+            # Ray's own callback thread, where ray.kill would wait for that very thread.
+            threading.Thread(
+                target=_kill, args=(actor,), name="concurry-ray-close", daemon=True
+            ).start()
 
     def _upstream(self, call: CallFuture, error: Any) -> bool:
         """True when ``error`` is the death of the actor of an argument, not of ours."""
@@ -409,6 +446,22 @@ class RayBackend(WorkerBackend):
             return False
         actor_id = getattr(error, "actor_id", None)
         return actor_id is not None and actor_id != self._actor_id
+
+
+def _cancel(ray: Any, ref: Any, force: bool = False) -> None:
+    try:
+        ray.cancel(ref, force=force)
+    except Exception:  # finished meanwhile, or an actor task Ray cannot cancel
+        pass
+
+
+def _kill(actor: Any) -> None:
+    import ray
+
+    try:
+        ray.kill(actor, no_restart=True)
+    except Exception:  # already dead, or the session ended meanwhile
+        pass
 
 
 def _memory_store_probe(ray: Any) -> Any:
