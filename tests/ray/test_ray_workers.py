@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import threading
 import time
 
 import pytest
-from morphic import Typed
-from pydantic import BaseModel, Field, ValidationError, validate_call
 
 from concurry_workers import RemoteTraceback, TaskWorker, Worker, WorkerDiedError, task
 
@@ -46,11 +43,6 @@ class Napper(Worker):
         return seconds
 
 
-class BadInit(Worker):
-    def __init__(self) -> None:
-        raise ValueError("bad init")
-
-
 def test_calls_run_in_order_on_one_actor(ray_session) -> None:
     worker = Adder.options(mode="ray").init(10)
     try:
@@ -72,11 +64,6 @@ def test_an_exception_keeps_its_type_and_the_remote_traceback(ray_session) -> No
         assert worker.add(1).result(timeout=T) == 1  # the actor lives on
     finally:
         worker.stop()
-
-
-def test_an_init_error_is_raised_by_init(ray_session) -> None:
-    with pytest.raises(ValueError, match="bad init"):
-        BadInit.options(mode="ray").init()
 
 
 def test_async_methods_run_concurrently_on_the_actor(ray_session) -> None:
@@ -104,20 +91,6 @@ def test_a_killed_actor_fails_its_calls_with_worker_died(ray_session) -> None:
             worker.add(2).result(timeout=T)  # later calls fail at once
     finally:
         worker.stop(timeout=5)
-
-
-def test_stop_cancels_queued_calls_and_lets_the_running_one_finish(ray_session) -> None:
-    worker = Adder.options(mode="ray", max_queued_tasks=1).init(0)
-    running = worker.hold(1.0)
-    waiting = [worker.add(i) for i in range(5)]
-    stopper = threading.Thread(target=worker.stop, args=(30,))
-    stopper.start()
-    stopper.join(T)
-    assert not stopper.is_alive()
-    assert running.result(timeout=T) == 1.0
-    assert all(f.cancelled() for f in waiting)
-    with pytest.raises(RuntimeError, match="stopped"):
-        worker.add(1)
 
 
 @pytest.mark.parametrize("algorithm", ["round_robin", "least_active", "least_total", "random"])
@@ -152,47 +125,6 @@ def test_a_pool_replaces_a_killed_actor(ray_session) -> None:
             assert time.monotonic() < deadline, seen
     finally:
         pool.stop()
-
-
-class Person(Worker, BaseModel):
-    name: str = Field(..., min_length=1)
-    age: int = Field(..., ge=0)
-
-    def describe(self) -> str:
-        return f"{self.name} ({self.age})"
-
-
-class Tagged(Worker, Typed):
-    name: str
-    value: int = 0
-
-    def doubled(self) -> int:
-        return 2 * self.value
-
-
-class Checked(Worker):
-    @validate_call
-    def scale(self, x: int, factor: float = 1.0) -> float:
-        return x * factor
-
-
-def test_model_and_validated_workers_run_on_ray(ray_session) -> None:
-    """BaseModel and Typed workers and validated methods (refused by the older implementation)."""
-    person = Person.options(mode="ray").init(name="Ada", age=36)
-    tagged = Tagged.options(mode="ray").init(name="t", value=21)
-    checked = Checked.options(mode="ray").init()
-    try:
-        assert person.describe().result(timeout=T) == "Ada (36)"
-        assert tagged.doubled().result(timeout=T) == 42
-        assert checked.scale("3", factor="2.5").result(timeout=T) == 7.5
-        with pytest.raises(ValidationError):
-            checked.scale("not a number").result(timeout=T)
-    finally:
-        person.stop()
-        tagged.stop()
-        checked.stop()
-    with pytest.raises(ValidationError):
-        Person.options(mode="ray").init(name="", age=-1)
 
 
 def square(x: int) -> int:
