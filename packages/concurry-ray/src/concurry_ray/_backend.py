@@ -194,12 +194,16 @@ class RayBackend(WorkerBackend):
 
     def __init__(self, runtime: Any, options: dict[str, Any]) -> None:
         super().__init__(runtime, options)
-        # orders the submissions and guards the fields below; re-entrant because Ray may
-        # run a completion callback at once, in the submitting thread
+        # Orders the submissions and guards _stopping, _dead and _actor. Re-entrant:
+        # Ray may run a completion callback at once, in the submitting thread.
         self._lock = threading.RLock()
         self._outbox: deque[CallFuture] = deque()
+        # Guards _inflight, _running and each call's _ray_done. Separate from _lock, so
+        # that Ray's callback thread never waits for a kick() busy submitting calls.
+        # Order: _lock, then _count.
+        self._count = threading.Lock()
         self._inflight = 0
-        self._idle = threading.Condition(self._lock)
+        self._idle = threading.Condition(self._count)
         self._stopping = False
         self._dead = False
         self._actor: Any = None
@@ -287,8 +291,9 @@ class RayBackend(WorkerBackend):
                         ref = actor.call.remote(call.name, call.args, call.kwargs)
                     else:
                         ref = method.remote(*call.args, **call.kwargs)
-                self._inflight += 1
-                self._running[call._id] = call
+                with self._count:
+                    self._inflight += 1
+                    self._running[call._id] = call
                 # held by the call: Ray drops the readiness callback of a dropped ref
                 call._ray_ref = ref  # type: ignore[attr-defined]
                 if self._lazy and type(call) is RayCallFuture:
@@ -311,8 +316,12 @@ class RayBackend(WorkerBackend):
         """Fetch ``call``'s result in the reader's thread (``RayCallFuture.result``).
 
         One ``ray.get``, as bare Ray does; the outcome is then taken here, without
-        waiting for Ray's callback thread to hand it over.
+        waiting for Ray's callback thread to hand it over. Only for a call alone in
+        flight (a round trip): with many in flight, their completion callbacks are
+        already on their way, and a ``ray.get`` per read would only add work.
         """
+        if self._inflight > 1:
+            return
         import ray
 
         try:
@@ -325,7 +334,7 @@ class RayBackend(WorkerBackend):
 
     def _completed(self, call: CallFuture, outcome: Any) -> None:
         link = self._link
-        with self._lock:
+        with self._count:
             if getattr(call, "_ray_done", False):
                 return  # taken already, by the callback or by a waiting reader
             call._ray_done = True  # type: ignore[attr-defined]
@@ -389,30 +398,32 @@ class RayBackend(WorkerBackend):
             self._stopping = True
             dropped = list(self._outbox)
             self._outbox.clear()
-            if self.serial and len(self._running) > 1:
-                queued = list(self._running.values())[1:]
-                for call in queued:
-                    del self._running[call._id]
-                    call._ray_done = True  # type: ignore[attr-defined]
-                    self._inflight -= 1
-                dropped += queued
+            with self._count:
+                if self.serial and len(self._running) > 1:
+                    queued = list(self._running.values())[1:]
+                    for call in queued:
+                        del self._running[call._id]
+                        call._ray_done = True  # type: ignore[attr-defined]
+                        self._inflight -= 1
+                    dropped += queued
         for call in dropped:
             ref = getattr(call, "_ray_ref", None)
             if ref is not None:
                 _cancel(ray, ref)  # so that it does not start before the kill
             self._link.drop(call)
-        with self._lock:
+        with self._count:
             while self._inflight and not self._dead:
                 left = deadline - monotonic()
                 if left <= 0:
                     break
                 self._idle.wait(left)
-            actor, self._actor = self._actor, None
             late = list(self._running.values())
             for call in late:
                 call._ray_done = True  # type: ignore[attr-defined]
             self._running.clear()
             self._inflight = 0
+        with self._lock:
+            actor, self._actor = self._actor, None
         if actor is _TASKS:
             for call in late:
                 _cancel(ray, call._ray_ref, force=True)  # type: ignore[attr-defined]
