@@ -133,9 +133,7 @@ class Link:
         # A transport may bring its own future class (a Ray future that fetches its value
         # only when asked) and take some future arguments natively (see ``submit``).
         self._future_cls: type[CallFuture] = getattr(transport, "future_class", CallFuture)
-        self._adopt: Callable[[CallFuture], bool] | None = getattr(
-            transport, "adopt_futures", None
-        )
+        self._adopt: Callable[[CallFuture], bool] | None = getattr(transport, "adopt_futures", None)
         self._lock = threading.Lock()
         #: Called with the lock held when a sent call is finished (DONE); pools use it
         #: to keep per-worker counts. Must be quick and must not call back into the link.
