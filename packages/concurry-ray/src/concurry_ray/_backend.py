@@ -4,13 +4,15 @@ The user's class is never made a Ray actor class itself: a generic holder
 actor (``_Holder``, or ``_AsyncHolder`` for a class with ``async def``
 methods, so they run concurrently on the actor's loop) unpickles the worker
 runtime and builds the instance, so plain classes, dataclasses, ``Typed`` and
-``BaseModel`` workers and validated methods all work. Each call's outcome comes
-back as ``(kind, value)``, an exception packed with its remote traceback, so
-it is raised with its original type.
+``BaseModel`` workers and validated methods all work. A call's outcome comes
+back as its value, or as a ``Failure`` (the exception packed with its remote
+traceback), so it is raised with its original type. A ``TaskWorker`` starts no
+actor: its calls are plain Ray tasks (``_tasks``).
 
 Calls are handed to Ray outside the link's lock (``send`` only queues them;
 ``kick`` submits them in order under the transport's own lock). Completion is
-Ray's own notification (``ObjectRef._on_completed``): no thread per call.
+Ray's own notification (``ObjectRef._on_ready``, which does not fetch the
+value; see ``_values``): no thread per call.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from concurry_workers.plugin import (
 
 from ._session import ensure_ray
 from ._tasks import TASK_OPTION_KEYS, remote_task
-from ._values import Failure, RayCallFuture, StoredValue, adopt_futures
+from ._values import Failure, RayCallFuture, StoredValue, adopt_futures, failed_argument
 
 __all__ = ["RayBackend"]
 
@@ -80,10 +82,10 @@ class _Holder:
 
         Ray resolved them; one that failed is this call's outcome too.
         """
+        failure = failed_argument(flat)
+        if failure is not None:
+            return failure
         args, kwargs = _split(flat, kw_names)
-        for value in flat:
-            if type(value) is Failure:
-                return value
         try:
             return self._invoker.call(name, args, kwargs)
         except BaseException as exc:
@@ -104,10 +106,10 @@ class _AsyncHolder(_Holder):
     async def checked(  # type: ignore[override]
         self, name: str | None, kw_names: tuple[str, ...], *flat: Any
     ) -> Any:
+        failure = failed_argument(flat)
+        if failure is not None:
+            return failure
         args, kwargs = _split(flat, kw_names)
-        for value in flat:
-            if type(value) is Failure:
-                return value
         try:
             return await self._invoker.acall(name, args, kwargs)
         except BaseException as exc:
@@ -224,7 +226,7 @@ class RayBackend(WorkerBackend):
         for key in _ACTOR_OPTION_KEYS:
             if key in self.options:
                 options[key] = self.options[key]
-        self._init_completion(ray, link)
+        self._init_completion(ray)
         if self._tasks:
             options = {k: v for k, v in options.items() if k in TASK_OPTION_KEYS}
             self._task = remote_task(ray, dumps_runtime(self.runtime), options)
@@ -250,7 +252,7 @@ class RayBackend(WorkerBackend):
         self._actor_id = actor._actor_id.hex()
         self._actor, self._link = actor, link
 
-    def _init_completion(self, ray: Any, link: Link) -> None:
+    def _init_completion(self, ray: Any) -> None:
         # resolved once here, not per call on the completion path
         self._ray_error = ray.exceptions.RayError
         self._actor_error = ray.exceptions.RayActorError
@@ -351,20 +353,21 @@ class RayBackend(WorkerBackend):
         tasks = self._tasks
         if tasks and isinstance(outcome, (self._crash_error, self._cancelled_error)):
             if self._stopping:
-                reason = "the Ray task was still running when stop() reached its deadline"
+                error = self._ended_by_stop()
             else:
-                reason = f"the Ray worker running the task died: {_first_line(outcome)}"
-            link.deliver(call, ERROR, WorkerDiedError(reason))
+                error = WorkerDiedError(
+                    f"the Ray worker running the task died: {_first_line(outcome)}"
+                )
+            link.deliver(call, ERROR, error)
             return
         if isinstance(outcome, self._actor_error) and not (tasks or self._upstream(call, outcome)):
             with self._lock:
                 self._dead = True
                 stopping = self._stopping
             if stopping:
-                reason = "the Ray actor was killed by stop() at its deadline"
+                link.died(self._ended_by_stop())
             else:
-                reason = f"Ray actor died: {_first_line(outcome)}"
-            link.died(WorkerDiedError(reason))
+                link.died(WorkerDiedError(f"Ray actor died: {_first_line(outcome)}"))
             return
         # an argument passed as an object reference whose actor died: this call never ran
         cause = (
@@ -430,16 +433,20 @@ class RayBackend(WorkerBackend):
         elif actor is not None:
             ray.kill(actor, no_restart=True)
         if late:  # settled here, so that nothing is pending once stop() returns
-            if self._tasks:
-                reason = "the Ray task was still running when stop() reached its deadline"
-            else:
-                reason = "the Ray actor was killed by stop() at its deadline"
-            error = WorkerDiedError(reason)
+            error = self._ended_by_stop()
             if self._tasks:
                 for call in late:
                     self._link.deliver(call, ERROR, error)
             else:
                 self._link.died(error)
+
+    def _ended_by_stop(self) -> WorkerDiedError:
+        """The error of a call still running when ``stop()`` reached its deadline."""
+        if self._tasks:
+            return WorkerDiedError(
+                "the Ray task was still running when stop() reached its deadline"
+            )
+        return WorkerDiedError("the Ray actor was killed by stop() at its deadline")
 
     def close_when_idle(self) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ from typing import Any
 
 from concurry_workers.plugin import TASK
 
-from ._values import Failure
+from ._values import Failure, failed_argument
 
 __all__ = ["TASK_OPTION_KEYS", "remote_task", "task_runner"]
 
@@ -51,9 +51,9 @@ def task_runner(payload: bytes) -> Callable[..., Any]:
         A ``Failure`` among the arguments (a failed upstream call passed as an
         object reference, resolved by Ray) is the outcome.
         """
-        for value in (*args, *kwargs.values()) if kwargs else args:
-            if type(value) is Failure:
-                return value
+        failure = failed_argument((*args, *kwargs.values()) if kwargs else args)
+        if failure is not None:
+            return failure
         try:
             if not built:
                 # plain pickle reads what cloudpickle wrote (it imports its helpers)

@@ -30,7 +30,16 @@ from concurry_workers.plugin import (
     unpack_exception,
 )
 
-__all__ = ["Failure", "RayCallFuture", "StoredValue", "adopt_futures", "raise_outcome"]
+from ._future import RayFuture, _failure
+
+__all__ = [
+    "Failure",
+    "RayCallFuture",
+    "StoredValue",
+    "adopt_futures",
+    "failed_argument",
+    "raise_outcome",
+]
 
 
 class Failure:
@@ -54,14 +63,20 @@ class Failure:
         return cls(pack_exception(exc))
 
 
+def failed_argument(values: Any) -> Failure | None:
+    """The first ``Failure`` among a call's resolved arguments (a failed upstream call)."""
+    for value in values:
+        if type(value) is Failure:
+            return value
+    return None
+
+
 def raise_outcome(value: Any) -> Any:
     """``value`` itself, or raised when it is a ``Failure`` or a Ray error object."""
     if type(value) is Failure:
         raise unpack_exception(value.packed)
-    if isinstance(value, BaseException):
-        from ._future import _cause
-
-        raise _cause(value)
+    if isinstance(value, BaseException):  # a Ray error object
+        raise _failure(value)[1]
     return value
 
 
@@ -137,11 +152,8 @@ def _native(value: Any) -> Any:
             if ref is not None and not (inner.done() and _failed(inner)):
                 return ref
         return value
-    if kind.__name__ == "RayFuture":
-        from ._future import RayFuture
-
-        if kind is RayFuture:
-            return value.object_ref
+    if kind is RayFuture:
+        return value.object_ref
     return value
 
 
