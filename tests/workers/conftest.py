@@ -42,6 +42,12 @@ def queuing_mode(request: pytest.FixtureRequest) -> str:
     return _mode(request)
 
 
+@pytest.fixture(params=[m for m in MODES if m in ("process", "ray")])
+def pickling_mode(request: pytest.FixtureRequest) -> str:
+    """Each mode whose arguments, results and exceptions are pickled (another process)."""
+    return _mode(request)
+
+
 def _is_ray_case(request: pytest.FixtureRequest) -> bool:
     """True for a test's ray case: a parameter "ray", or a tuple starting with it."""
     callspec = getattr(request.node, "callspec", None)

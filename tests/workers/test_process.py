@@ -109,38 +109,38 @@ def test_child_dying_in_init_is_reported_at_once(no_leaks):
     assert time.monotonic() - t0 < 20
 
 
-def test_unpicklable_argument_fails_only_that_call(no_leaks):
+def test_unpicklable_argument_fails_only_that_call(pickling_mode, no_leaks):
     import threading
 
-    with Victim.options(mode="process").init() as w:
+    with Victim.options(mode=pickling_mode).init() as w:
         with pytest.raises(SerializationError, match="could not be pickled"):
             w.echo(threading.Lock()).result(timeout=T)
         assert w.echo(5).result(timeout=T) == 5
 
 
-def test_unpicklable_result_fails_only_that_call(no_leaks):
-    with Victim.options(mode="process").init() as w:
+def test_unpicklable_result_fails_only_that_call(pickling_mode, no_leaks):
+    with Victim.options(mode=pickling_mode).init() as w:
         with pytest.raises(SerializationError, match="result of unpicklable_result"):
             w.unpicklable_result().result(timeout=T)
         assert w.echo(6).result(timeout=T) == 6
 
 
-def test_exception_that_cannot_be_rebuilt(no_leaks):
-    with Victim.options(mode="process").init() as w:
+def test_exception_that_cannot_be_rebuilt(pickling_mode, no_leaks):
+    with Victim.options(mode=pickling_mode).init() as w:
         with pytest.raises(SerializationError, match="Local: odd"):
             w.unpicklable_error().result(timeout=T)
         assert w.echo(7).result(timeout=T) == 7
 
 
-def test_exception_that_cannot_be_pickled(no_leaks):
-    with Victim.options(mode="process").init() as w:
+def test_exception_that_cannot_be_pickled(pickling_mode, no_leaks):
+    with Victim.options(mode=pickling_mode).init() as w:
         with pytest.raises(SerializationError, match=r"ValueError.*could not be pickled"):
             w.unpicklable_exception().result(timeout=T)
         assert w.echo(8).result(timeout=T) == 8
 
 
-def test_values_that_fail_to_unpickle_fail_only_their_call(no_leaks):
-    with Victim.options(mode="process", max_queued_tasks=None).init() as w:
+def test_values_that_fail_to_unpickle_fail_only_their_call(pickling_mode, no_leaks):
+    with Victim.options(mode=pickling_mode, max_queued_tasks=None).init() as w:
         calls = [w.echo(1), w.echo(_loads_badly()), w.echo(3)]  # likely one batch
         assert calls[0].result(timeout=T) == 1
         with pytest.raises(SerializationError, match="could not be unpickled"):
@@ -151,10 +151,10 @@ def test_values_that_fail_to_unpickle_fail_only_their_call(no_leaks):
         assert w.echo(9).result(timeout=T) == 9
 
 
-def test_remote_traceback_is_the_cause(no_leaks):
+def test_remote_traceback_is_the_cause(pickling_mode, no_leaks):
     from concurry_workers import RemoteTraceback
 
-    with Victim.options(mode="process").init() as w:
+    with Victim.options(mode=pickling_mode).init() as w:
         with pytest.raises(ValueError, match="remote failure") as info:
             w.fail().result(timeout=T)
         cause = info.value.__cause__
@@ -310,11 +310,11 @@ class TakesArg(Worker):
         self.value = value
 
 
-def test_unpicklable_init_argument_fails_init_and_leaves_no_process(no_leaks):
+def test_unpicklable_init_argument_fails_init_and_leaves_no_process(pickling_mode, no_leaks):
     import threading
 
     with pytest.raises(SerializationError, match="init arguments could not be pickled"):
-        TakesArg.options(mode="process").init(threading.Lock())
+        TakesArg.options(mode=pickling_mode).init(threading.Lock())
 
 
 def test_script_without_main_guard_gets_a_clear_start_up_error(tmp_path):

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from time import monotonic
 from typing import Any
 
-from concurry_workers import TaskWorker, WorkerDiedError
+from concurry_workers import SerializationError, TaskWorker, WorkerDiedError
 from concurry_workers.plugin import (
     ERROR,
     OK,
@@ -93,19 +93,61 @@ class _Holder:
 
 
 class _AsyncHolder(_Holder):
-    """The generic actor for classes with ``async def`` methods (an async Ray actor)."""
+    """The generic actor for classes with ``async def`` methods (an async Ray actor).
+
+    Ray runs an async actor's calls in the order they arrive, which need not be
+    the order they were sent. Each call carries its sequence number ``seq``
+    (counted by the driver), and starts only once every earlier call has started,
+    as on a local asyncio worker: sync methods run one by one in submission
+    order, coroutines start in that order and then interleave. A call that Ray
+    fails before it reaches the actor (an argument whose actor died) is passed
+    over with ``skip``, sent by the driver when it sees that failure.
+    """
+
+    def __init__(self, payload: bytes) -> None:
+        super().__init__(payload)
+        self._next_seq = 0
+        self._waiting: dict[int, Any] = {}  # seq -> asyncio future of a call waiting its turn
+        self._skipped: set[int] = set()
+
+    async def _turn(self, seq: int) -> None:
+        if seq != self._next_seq:
+            import asyncio
+
+            turn = asyncio.get_running_loop().create_future()
+            self._waiting[seq] = turn
+            await turn
+        self._advance(seq + 1)
+
+    def _advance(self, seq: int) -> None:
+        while seq in self._skipped:
+            self._skipped.discard(seq)
+            seq += 1
+        self._next_seq = seq
+        turn = self._waiting.pop(seq, None)
+        if turn is not None:
+            turn.set_result(None)
+
+    async def skip(self, seq: int) -> None:
+        """Pass over call ``seq``: Ray failed it before it reached this actor."""
+        if seq == self._next_seq:
+            self._advance(seq + 1)
+        elif seq > self._next_seq:
+            self._skipped.add(seq)
 
     async def call(  # type: ignore[override]
-        self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, seq: int, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
+        await self._turn(seq)
         try:
             return await self._invoker.acall(name, args, kwargs)
         except BaseException as exc:
             return Failure.of(exc)
 
     async def checked(  # type: ignore[override]
-        self, name: str | None, kw_names: tuple[str, ...], *flat: Any
+        self, seq: int, name: str | None, kw_names: tuple[str, ...], *flat: Any
     ) -> Any:
+        await self._turn(seq)
         failure = failed_argument(flat)
         if failure is not None:
             return failure
@@ -135,7 +177,8 @@ def _sync_method(name: str | None) -> Any:
 
 
 def _async_method(name: str | None) -> Any:
-    async def method(self: _Holder, *args: Any, **kwargs: Any) -> Any:
+    async def method(self: _AsyncHolder, seq: int, *args: Any, **kwargs: Any) -> Any:
+        await self._turn(seq)
         try:
             return await self._invoker.acall(name, args, kwargs)
         except BaseException as exc:
@@ -213,6 +256,7 @@ class RayBackend(WorkerBackend):
         self._tasks = issubclass(runtime.worker_cls, TaskWorker)
         # calls handed to Ray and not finished, oldest first (stop() needs them)
         self._running: dict[int, CallFuture] = {}
+        self._seq = 0  # the next call's sequence number on an async actor (_AsyncHolder)
         self.serial = not self._tasks and not _has_async_methods(runtime.worker_cls)
 
     @classmethod
@@ -259,6 +303,8 @@ class RayBackend(WorkerBackend):
         self._crash_error = ray.exceptions.WorkerCrashedError
         self._get_timeout = ray.exceptions.GetTimeoutError
         self._cancelled_error = ray.exceptions.TaskCancelledError
+        self._task_error = ray.exceptions.RayTaskError
+        self._system_error = ray.exceptions.RaySystemError
         self._actor_id = None
         self._in_memory = _memory_store_probe(ray)
         self._lazy = self._in_memory is not None
@@ -271,6 +317,7 @@ class RayBackend(WorkerBackend):
     def kick(self) -> None:
         link = self._link
         dropped: list[CallFuture] = []
+        failed: list[tuple[CallFuture, BaseException]] = []
         with self._lock:
             actor = self._actor
             while self._outbox:
@@ -280,19 +327,11 @@ class RayBackend(WorkerBackend):
                     continue
                 if not link.begin(call):
                     continue
-                if actor is _TASKS:
-                    ref = self._task.remote(*call.args, **call.kwargs)
-                elif getattr(call, "_adopted", False):
-                    kw_names = tuple(call.kwargs)
-                    ref = actor.checked.remote(
-                        call.name, kw_names, *call.args, *call.kwargs.values()
-                    )
-                else:
-                    method = getattr(actor, _actor_method(call.name), None)
-                    if method is None:  # a name only the class's __getattr__ knows
-                        ref = actor.call.remote(call.name, call.args, call.kwargs)
-                    else:
-                        ref = method.remote(*call.args, **call.kwargs)
+                try:
+                    ref = self._submit(actor, call)
+                except Exception as exc:  # an argument Ray cannot pickle: this call fails alone
+                    failed.append((call, _submit_error(call, exc)))
+                    continue
                 with self._count:
                     self._inflight += 1
                     self._running[call._id] = call
@@ -305,6 +344,29 @@ class RayBackend(WorkerBackend):
                     ref._on_completed(lambda outcome, call=call: self._completed(call, outcome))
         for call in dropped:
             link.drop(call)
+        for call, error in failed:
+            link.deliver(call, ERROR, error)
+
+    def _submit(self, actor: Any, call: CallFuture) -> Any:
+        """Hand ``call`` to Ray (with ``_lock`` held); its ObjectRef."""
+        if actor is _TASKS:
+            return self._task.remote(*call.args, **call.kwargs)
+        lead: tuple[Any, ...] = () if self.serial else (self._seq,)  # see _AsyncHolder
+        if getattr(call, "_adopted", False):
+            kw_names = tuple(call.kwargs)
+            ref = actor.checked.remote(
+                *lead, call.name, kw_names, *call.args, *call.kwargs.values()
+            )
+        else:
+            method = getattr(actor, _actor_method(call.name), None)
+            if method is None:  # a name only the class's __getattr__ knows
+                ref = actor.call.remote(*lead, call.name, call.args, call.kwargs)
+            else:
+                ref = method.remote(*lead, *call.args, **call.kwargs)
+        if lead:
+            call._ray_seq = self._seq  # type: ignore[attr-defined]
+            self._seq += 1
+        return ref
 
     def _ready(self, call: CallFuture, exc: BaseException | None) -> None:
         """The call's result exists: fetch it if Ray returned it inline, else leave it."""
@@ -369,6 +431,9 @@ class RayBackend(WorkerBackend):
             else:
                 link.died(WorkerDiedError(f"Ray actor died: {_first_line(outcome)}"))
             return
+        seq = getattr(call, "_ray_seq", None)
+        if seq is not None:  # Ray failed it, maybe before it reached the actor: see skip
+            self._skip(seq)
         # an argument passed as an object reference whose actor died: this call never ran
         cause = (
             outcome if isinstance(outcome, self._actor_error) else getattr(outcome, "cause", None)
@@ -381,7 +446,38 @@ class RayBackend(WorkerBackend):
             return
         if not isinstance(outcome, BaseException):
             outcome = RuntimeError(f"unexpected outcome from the Ray actor: {outcome!r}")
-        link.deliver(call, ERROR, outcome)
+        link.deliver(call, ERROR, self._pickling_error(call, outcome) or outcome)
+
+    def _pickling_error(self, call: CallFuture, error: Any) -> SerializationError | None:
+        """A ``SerializationError`` for a Ray error that is a pickling failure, else None.
+
+        The holder returns every exception of the user's code as a ``Failure``, so
+        a task error here is Ray's: an argument that failed to unpickle in the
+        actor, or a result that could not be pickled there (or read back here).
+        """
+        name = call.name or "the task"
+        if isinstance(error, self._system_error):  # the driver could not read the result
+            return SerializationError(
+                f"result of {name} could not be unpickled: {_first_line(error)}"
+            )
+        if not isinstance(error, self._task_error):
+            return None
+        cause = getattr(error, "cause", None)
+        if isinstance(cause, self._system_error):
+            return SerializationError(
+                f"arguments of {name} could not be unpickled: {_first_line(cause)}"
+            )
+        if "dumps" in str(error) or "serializ" in str(error):
+            return SerializationError(
+                f"result of {name} could not be pickled: {_first_line(cause or error)}"
+            )
+        return None
+
+    def _skip(self, seq: int) -> None:
+        with self._lock:
+            actor = self._actor
+        if actor is not None and actor is not _TASKS:
+            actor.skip.remote(seq)
 
     # -- shutdown -----------------------------------------------------------------------
     def stop(self, deadline: float) -> None:
@@ -498,6 +594,15 @@ def _memory_store_probe(ray: Any) -> Any:
 
 #: The "actor" of a TaskWorker's transport: it has none, its calls are Ray tasks.
 _TASKS: Any = object()
+
+
+def _submit_error(call: CallFuture, error: Exception) -> BaseException:
+    """The error of a call Ray refused at submission (an argument it cannot pickle)."""
+    if isinstance(error, TypeError) or "pickl" in str(error):
+        return SerializationError(
+            f"arguments of {call.name or 'the task'} could not be pickled: {_first_line(error)}"
+        )
+    return error
 
 
 def _first_line(error: Any) -> str:

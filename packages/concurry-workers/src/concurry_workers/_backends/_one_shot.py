@@ -106,12 +106,7 @@ class OneShotProcesses:
     # -- the Transport contract -------------------------------------------------------
     def start(self, link: Link) -> None:
         """Pickle the runtime once; no process starts before the first call."""
-        try:
-            self._payload = wire.dumps_runtime(self.runtime)
-        except Exception as exc:
-            raise SerializationError(
-                f"worker class or init arguments could not be pickled: {exc}"
-            ) from exc
+        self._payload = wire.dumps_runtime(self.runtime)
         self._link = link
         cap = link.capacity
         self._spares = min(SPARES, cap) if cap else SPARES

@@ -31,6 +31,8 @@ from typing import Any
 
 import cloudpickle
 
+from .._errors import SerializationError
+
 __all__ = ["Pickler", "Shipped", "dumps", "dumps_runtime", "rebuild_validated"]
 
 #: Attributes ``functools.wraps`` and pydantic set on the wrapper; rebuilt, not shipped.
@@ -149,8 +151,17 @@ def dumps(obj: Any, protocol: int | None = None) -> bytes:
 
 
 def dumps_runtime(runtime: Any) -> bytes:
-    """Pickle a ``WorkerRuntime`` for a worker process (read back with ``cloudpickle.loads``)."""
-    return dumps(runtime)
+    """Pickle a ``WorkerRuntime`` for a worker process (read back with ``cloudpickle.loads``).
+
+    Raises:
+        SerializationError: the worker class or an init argument cannot be pickled.
+    """
+    try:
+        return dumps(runtime)
+    except Exception as exc:
+        raise SerializationError(
+            f"worker class or init arguments could not be pickled: {exc}"
+        ) from exc
 
 
 def rebuild_validated(

@@ -65,12 +65,7 @@ class ProcessBackend(Transport):
 
         import cloudpickle
 
-        try:
-            payload = wire.dumps_runtime(self.runtime)
-        except Exception as exc:
-            raise SerializationError(
-                f"worker class or init arguments could not be pickled: {exc}"
-            ) from exc
+        payload = wire.dumps_runtime(self.runtime)
         method = self.options.get("mp_context") or "spawn"
         name = f"concurry-process-{self.runtime.worker_cls.__name__}"
         if method == "forkserver":
