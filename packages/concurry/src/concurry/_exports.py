@@ -1,67 +1,151 @@
-"""The one name-to-module table behind every lazy re-export of the umbrella."""
+"""The one name-to-module table behind every lazy re-export of the umbrella.
+
+``EXPORTS`` lists every public name of every micro-package (each package's
+``__all__``); ``tests/umbrella`` and ``tests/compat`` check that it stays
+complete. Alias modules (``concurry.core.*``, ``concurry.utils.*``, ...) are
+built with :func:`lazy_module`, which imports a package only when one of its
+names is first used, so ``import concurry`` imports none of them.
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any
+
+# Not ``typing.TYPE_CHECKING``: ``import concurry`` imports neither typing nor collections.abc.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
+
+_FUTURES = "concurry_futures"
+_LIMITS = "concurry_limits"
+_RETRY = "concurry_retry"
+_WORKERS = "concurry_workers"
+_RAY = "concurry_ray"
 
 #: Public name -> the module of the package that defines it.
 EXPORTS: dict[str, str] = {
-    # concurry-futures
-    "BaseFuture": "concurry_futures",
-    "SyncFuture": "concurry_futures",
-    "ConcurrentFuture": "concurry_futures",
-    "AsyncioFuture": "concurry_futures",
-    "wrap_future": "concurry_futures",
-    "wait": "concurry_futures",
-    "gather": "concurry_futures",
-    "async_wait": "concurry_futures",
-    "async_gather": "concurry_futures",
-    "ALL_COMPLETED": "concurry_futures",
-    "FIRST_COMPLETED": "concurry_futures",
-    "FIRST_EXCEPTION": "concurry_futures",
-    "ReturnWhen": "concurry_futures",
-    "PollingAlgorithm": "concurry_futures",
-    "ProgressBar": "concurry_futures",
-    "Timer": "concurry_futures",
-    "TimerError": "concurry_futures",
-    # concurry-limits
-    "Limit": "concurry_limits",
-    "RateLimit": "concurry_limits",
-    "CallLimit": "concurry_limits",
-    "ResourceLimit": "concurry_limits",
-    "LimitSet": "concurry_limits",
-    "LimitPool": "concurry_limits",
-    "Acquisition": "concurry_limits",
-    "LimitSetAcquisition": "concurry_limits",
-    "RateLimitAlgorithm": "concurry_limits",
-    "RateWindow": "concurry_limits",
-    # concurry-retry
-    "RetryConfig": "concurry_retry",
-    "RetryAlgorithm": "concurry_retry",
-    "RetryValidationError": "concurry_retry",
-    # concurry-workers
-    "Worker": "concurry_workers",
-    "worker": "concurry_workers",
-    "TaskWorker": "concurry_workers",
-    "task": "concurry_workers",
-    "Executor": "concurry_workers",
-    "ExecutionMode": "concurry_workers",
-    "LoadBalancingAlgorithm": "concurry_workers",
-    "global_config": "concurry_workers",
-    "temp_config": "concurry_workers",
-    "_NO_ARG": "concurry_workers",
-    # concurry-ray (the optional extra: listed only when installed)
-    "RayFuture": "concurry_ray",
-    "RayLimitBackend": "concurry_ray",
+    **dict.fromkeys(
+        [
+            "ALL_COMPLETED",
+            "FIRST_COMPLETED",
+            "FIRST_EXCEPTION",
+            "AdaptivePolling",
+            "AsyncioFuture",
+            "BaseFuture",
+            "ConcurrentFuture",
+            "ExponentialPolling",
+            "FixedPolling",
+            "FuturesError",
+            "MissingPluginError",
+            "PollingAlgorithm",
+            "PollingStrategy",
+            "ProgressBar",
+            "ProgressivePolling",
+            "ReturnWhen",
+            "SyncFuture",
+            "Timer",
+            "TimerError",
+            "as_progress_bar",
+            "async_gather",
+            "async_wait",
+            "gather",
+            "polling_strategy",
+            "register_future_adapter",
+            "wait",
+            "wrap_future",
+        ],
+        _FUTURES,
+    ),
+    **dict.fromkeys(
+        [
+            "Acquisition",
+            "AsyncAcquire",
+            "Backend",
+            "CallLimit",
+            "InProcessBackend",
+            "Limit",
+            "LimitBackendError",
+            "LimitDefaults",
+            "LimitError",
+            "LimitPool",
+            "LimitSet",
+            "LimitSetAcquisition",
+            "LimitTimeoutError",
+            "LimitUsageError",
+            "LimitUsageWarning",
+            "LimitValidationError",
+            "MultiprocessBackend",
+            "PluginNotFoundError",
+            "RateLimit",
+            "RateLimitAlgorithm",
+            "RateWindow",
+            "RedisBackend",
+            "ResourceLimit",
+            "Store",
+            "limit_defaults",
+            "limited",
+            "register_backend",
+        ],
+        _LIMITS,
+    ),
+    **dict.fromkeys(
+        [
+            "Attempt",
+            "RetryAlgorithm",
+            "RetryConfig",
+            "RetryConfigError",
+            "RetryError",
+            "RetryInfo",
+            "RetryValidationError",
+            "Retrying",
+            "async_execute_with_retry",
+            "execute_with_retry",
+            "is_testing",
+            "retry",
+            "retrying",
+            "set_testing",
+            "testing",
+        ],
+        _RETRY,
+    ),
+    **dict.fromkeys(
+        [
+            "BACKEND_ENTRY_POINT_GROUP",
+            "_NO_ARG",
+            "_NO_ARG_TYPE",
+            "BackendUnavailableError",
+            "ExecutionMode",
+            "Executor",
+            "LoadBalancingAlgorithm",
+            "RemoteTraceback",
+            "SerializationError",
+            "TaskWorker",
+            "Worker",
+            "WorkerBackend",
+            "WorkerBuilder",
+            "WorkerDiedError",
+            "WorkerError",
+            "WorkerPool",
+            "WorkerProxy",
+            "WorkerRuntime",
+            "WorkerStoppedError",
+            "global_config",
+            "task",
+            "temp_config",
+            "worker",
+        ],
+        _WORKERS,
+    ),
+    # the optional extra concurry[ray]: listed only when installed
+    **dict.fromkeys(["RayFuture", "RayLimitBackend"], _RAY),
 }
 
 
 #: Packages that are optional extras of the umbrella (``concurry[ray]``).
-OPTIONAL = {"concurry_ray": "ray"}
+OPTIONAL = {_RAY: "ray"}
 
 
 def _installed(module: str) -> bool:
@@ -84,26 +168,49 @@ def resolve(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def _resolve_extra(target: str) -> Any:
+    """The object named by ``"module:attribute"``, importing the module."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 def lazy_module(
-    module_name: str, names: Iterable[str]
+    module_name: str,
+    names: Iterable[str],
+    *,
+    extra: Mapping[str, str] | None = None,
+    local: Iterable[str] = (),
 ) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
     """Build ``__all__``, ``__getattr__`` and ``__dir__`` for a lazy alias module.
 
     Args:
         module_name: The ``__name__`` of the alias module, for error messages.
-        names: The public names it re-exports; each must be in ``EXPORTS``.
+        names: The public names it re-exports; each must be in ``EXPORTS``
+            (names of an optional extra that is not installed are left out).
+        extra: More lazily imported names, each mapped to
+            ``"module:attribute"`` (e.g. ``"concurrent.futures:CancelledError"``).
+        local: Names the module defines itself (adapters); listed in
+            ``__all__`` and ``dir()``.
+
+    Returns:
+        The sorted ``__all__``, and the module's ``__getattr__`` and ``__dir__``.
     """
     public = [n for n in names if n in EXPORTS and _installed(EXPORTS[n])]
+    targets = dict(extra or {})
+    every = sorted({*public, *targets, *local})
 
     def __getattr__(name: str) -> Any:
-        if name not in public:
+        if name in targets:
+            value = _resolve_extra(targets[name])
+        elif name in public:
+            value = resolve(name)
+        else:
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
-        value = resolve(name)
         # cache in the module, so the next access is a plain attribute lookup
         setattr(sys.modules[module_name], name, value)
         return value
 
     def __dir__() -> list[str]:
-        return sorted(public)
+        return list(every)
 
-    return public, __getattr__, __dir__
+    return every, __getattr__, __dir__

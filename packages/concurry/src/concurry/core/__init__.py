@@ -1,4 +1,6 @@
-"""Alias of `concurry.core` kept for code written against the older layout; lazy."""
+"""Alias of the original ``concurry.core`` package (its modules keep their paths); lazy."""
+
+from __future__ import annotations
 
 from concurry._exports import lazy_module
 
