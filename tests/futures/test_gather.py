@@ -172,7 +172,7 @@ def test_recurse_raises_failures_too() -> None:
 
 
 def test_extra_futures_after_a_collection_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="Cannot provide both a structure"):
         gather({"a": 1}, 2)
 
 

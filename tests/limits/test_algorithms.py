@@ -174,6 +174,41 @@ def test_non_refunding_algorithms_ignore_refunds(algo: ModuleType) -> None:
     assert algo.take(s, 1.0, 0.0) > 0.0
 
 
+# capacity 10 per 1 s; 2 granted and 15 more charged at t=0: when is 1 more possible?
+PAID_OFF = {
+    _token_bucket: 0.8,  # -7 tokens + 10/s -> 1 token at 0.8 s
+    _gcra: 0.8,
+    _leaky_bucket: 0.8,  # level 17 drains to 9 at 0.8 s
+    _fixed_window: 1.0,  # the next window
+    _sliding_window: 1.0,  # both log entries expire
+}
+
+
+@pytest.mark.parametrize("algo", ALL)
+def test_charge_counts_usage_beyond_capacity_until_paid_off(algo: ModuleType) -> None:
+    s = algo.init(10.0, 1.0)
+    assert algo.take(s, 2.0, 0.0) == 0.0
+    algo.charge(s, 15.0, 0.0)  # an over-usage reported with update(): never refused
+    assert algo.stats(s, 0.0)["available"] == 0.0
+    r = algo.take(s, 1.0, 0.0)
+    assert r == pytest.approx(PAID_OFF[algo])
+    assert algo.take(s, 1.0, r - 1e-3) != 0.0
+    assert algo.take(s, 1.0, r + 1e-9) == 0.0
+
+
+def test_settle_refunds_positive_and_charges_negative_amounts() -> None:
+    from concurry_limits import RateLimit
+    from concurry_limits._algorithms import settle_of
+
+    settle = settle_of(RateLimit("t", 1, 10))
+    s = _token_bucket.init(10.0, 1.0)
+    assert _token_bucket.take(s, 5.0, 0.0) == 0.0
+    settle(s, 2.0, 0.0)
+    assert _token_bucket.stats(s, 0.0)["available"] == pytest.approx(7.0)
+    settle(s, -4.0, 0.0)
+    assert _token_bucket.stats(s, 0.0)["available"] == pytest.approx(3.0)
+
+
 def test_fixed_window_allows_double_burst_at_a_boundary() -> None:
     s = _fixed_window.init(5.0, 1.0)
     granted = sum(_fixed_window.take(s, 1.0, 0.99) == 0.0 for _ in range(10))

@@ -15,6 +15,7 @@ from concurry_limits import (
     LimitSetAcquisition,
     LimitTimeoutError,
     LimitUsageError,
+    LimitUsageWarning,
     RateLimit,
     ResourceLimit,
 )
@@ -37,7 +38,7 @@ def test_container_protocol() -> None:
 
 
 def test_bad_construction() -> None:
-    with pytest.raises(ValueError, match="duplicate limit key 'a'"):
+    with pytest.raises(ValueError, match="Duplicate limit key 'a'"):
         LimitSet([RateLimit("a", 1, 1), ResourceLimit("a", 1)])
     with pytest.raises(ValueError, match="must be Limit objects, got 3"):
         LimitSet([3])  # type: ignore[list-item]
@@ -95,18 +96,18 @@ def test_update_refunds_gcra_but_not_fixed_window() -> None:
 def test_update_validation() -> None:
     ls = make()
     acq = ls.acquire({"tokens": 10})
-    with pytest.raises(ValueError, match=r"usage for 'tokens' must be <= the 10 acquired, got 11"):
-        acq.update({"tokens": 11})
+    with pytest.warns(LimitUsageWarning, match=r"usage 11 of 'tokens' exceeds the 10 acquired"):
+        acq.update({"tokens": 11})  # counted, not refused
     with pytest.raises(ValueError, match="must be a number >= 0, got -1"):
         acq.update({"tokens": -1})
-    with pytest.raises(ValueError, match="resource 'conn'"):
-        acq.update({"conn": 1})
-    with pytest.raises(ValueError, match="'call_count' must be 1"):
-        acq.update({"call_count": 2})
+    acq.update({"conn": 1})  # a resource's usage is ignored
+    with pytest.raises(ValueError, match=r"'call_count' must be >= 1 \(the call was made\)"):
+        acq.update({"call_count": 0})
     acq.update({"tokens": 10, "call_count": 1, "unknown": 5})
+    assert acq.usage == {"tokens": 10, "call_count": 1}
     acq.release()
     acq.release()  # idempotent
-    with pytest.raises(RuntimeError, match="released"):
+    with pytest.raises(RuntimeError, match="Cannot update an already released acquisition"):
         acq.update({"tokens": 1})
 
 
@@ -129,7 +130,9 @@ def test_explicit_call_limit_needs_update() -> None:
 def test_amount_checks_are_immediate() -> None:
     ls = LimitSet([RateLimit("t", 1, 10), RateLimit("f", 1, 10, "fixed"), ResourceLimit("r", 2)])
     start = time.monotonic()
-    with pytest.raises(ValueError, match="requested 11 of 't' exceeds its capacity 10"):
+    with pytest.raises(
+        ValueError, match="requested 11 of 't' exceeds capacity 10 and can never be fulfilled"
+    ):
         ls.acquire({"t": 11})
     with pytest.raises(
         ValueError, match=r"integer with FixedWindow.*TokenBucket, LeakyBucket or GCRA"

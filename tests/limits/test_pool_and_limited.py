@@ -75,7 +75,7 @@ def test_limited_decorator_sync() -> None:
     assert send("hello") == 5
     assert send.limits.get_stats()["chars"]["available"] == pytest.approx(95, abs=0.1)
     assert send.__name__ == "send"
-    with pytest.raises(ValueError, match="exceeds its capacity"):
+    with pytest.raises(ValueError, match="exceeds capacity"):
         send("x" * 101)
     send("a")
     send("b")

@@ -343,7 +343,7 @@ def test_a_failing_input_stops_the_map_and_cancels(no_leaks):
         ({"window": 0}, "window must be an int >= 1, got 0"),
         ({"timeout": -1}, "timeout must be None or a number >= 0, got -1"),
         ({"timeout": "soon"}, "timeout must be None or a number >= 0, got 'soon'"),
-        ({"progress": "loud"}, "progress must be a bool or a dict"),
+        ({"progress": "loud"}, "progress must be None, a bool, a dict of ProgressBar options or a"),
     ],
 )
 def test_bad_arguments_name_the_rule_and_the_value(kwargs, match, no_leaks):

@@ -194,8 +194,7 @@ def test_task_decorator_with_limits_example(no_leaks):
     def external_api(prompt):
         return prompt.upper()
 
-    with pytest.warns(DeprecationWarning):
-        limits = [RateLimit(key="api", capacity=100, window_seconds=60)]
+    limits = [RateLimit(key="api", capacity=100, window_seconds=60)]
 
     @task(mode="thread", limits=limits)
     def call_api(prompt, limits):  # limits param detected automatically
@@ -231,19 +230,18 @@ class APIWorker(Worker):
 def test_limits_example(no_leaks):
     from concurry_limits import CallLimit, LimitSet, RateLimit, RateLimitAlgorithm, ResourceLimit
 
-    with pytest.warns(DeprecationWarning):
-        limits = LimitSet(
-            limits=[
-                CallLimit(window_seconds=60, capacity=100),
-                RateLimit(
-                    key="api_tokens",
-                    window_seconds=60,
-                    algorithm=RateLimitAlgorithm.TokenBucket,
-                    capacity=1000,
-                ),
-                ResourceLimit(key="connections", capacity=10),
-            ]
-        )
+    limits = LimitSet(
+        limits=[
+            CallLimit(window_seconds=60, capacity=100),
+            RateLimit(
+                key="api_tokens",
+                window_seconds=60,
+                algorithm=RateLimitAlgorithm.TokenBucket,
+                capacity=1000,
+            ),
+            ResourceLimit(key="connections", capacity=10),
+        ]
+    )
     # Option 1: shared limits
     worker1 = APIWorker.options(mode="thread", limits=limits).init("key1")
     worker2 = APIWorker.options(mode="thread", limits=limits).init("key2")
@@ -254,8 +252,7 @@ def test_limits_example(no_leaks):
     worker1.stop()
     worker2.stop()
     # Option 2: private limits
-    with pytest.warns(DeprecationWarning):
-        limit_defs = [RateLimit(key="api_tokens", window_seconds=60, capacity=1000)]
+    limit_defs = [RateLimit(key="api_tokens", window_seconds=60, capacity=1000)]
     with APIWorker.options(mode="thread", limits=limit_defs).init("key") as worker:
         assert worker.call_api("hey").result(timeout=T) == "echo hey"
     # Option 3: no limits: acquire always succeeds at once

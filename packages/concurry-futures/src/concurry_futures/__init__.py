@@ -23,6 +23,7 @@ from ._polling import (
     polling_strategy,
 )
 from ._progress import ProgressBar
+from ._reporter import as_progress_bar
 from ._sync import SyncFuture
 from ._timer import Timer
 from ._wait import wait
@@ -48,6 +49,7 @@ __all__ = [
     "SyncFuture",
     "Timer",
     "TimerError",
+    "as_progress_bar",
     "async_gather",
     "async_wait",
     "gather",

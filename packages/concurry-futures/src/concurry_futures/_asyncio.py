@@ -8,9 +8,12 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import Any
 
-from ._base import BaseFuture
+from ._base import BaseFuture, not_done_in_time
 
 __all__ = ["AsyncioFuture", "is_asyncio_future"]
+
+# Guards every AsyncioFuture's callback list (held for a list operation only).
+_CALLBACKS_LOCK = threading.Lock()
 
 
 def is_asyncio_future(obj: object) -> bool:
@@ -35,7 +38,10 @@ class AsyncioFuture(BaseFuture):
     A task counts as `running` once its coroutine has started; like every
     concurry future, it then refuses `cancel`. Cancelling from another thread
     is scheduled on the loop; if the task starts meanwhile it is cancelled at
-    its next ``await``, as asyncio does.
+    its next ``await``, as asyncio does. When no thread runs the loop,
+    `cancel` takes effect at once: the future is cancelled and done, and its
+    callbacks run, even though asyncio only finishes cancelling a task when
+    its loop runs again (its coroutine then never starts).
 
     Args:
         future: The asyncio future or task.
@@ -44,13 +50,15 @@ class AsyncioFuture(BaseFuture):
         TypeError: ``future`` is not an asyncio future.
     """
 
-    __slots__ = ("_future", "_loop")
+    __slots__ = ("_callbacks", "_early", "_future", "_loop")
 
     def __init__(self, future: Any):
         if not is_asyncio_future(future):
             raise TypeError(f"future must be an asyncio future, got {type(future).__name__}")
         self._future = future
         self._loop = future.get_loop()
+        self._early = False  # cancelled while no thread ran the loop (see cancel)
+        self._callbacks: list[Callable[[BaseFuture], Any]] = []
 
     @property
     def future(self) -> Any:
@@ -73,7 +81,7 @@ class AsyncioFuture(BaseFuture):
             ) from None
 
     def _block(self, timeout: float | None) -> None:
-        if self._future.done():
+        if self._early or self._future.done():
             return
         if self._on_loop_thread():
             raise RuntimeError(
@@ -83,7 +91,7 @@ class AsyncioFuture(BaseFuture):
         event = threading.Event()
         self._call(self._future.add_done_callback, lambda _: event.set())
         if not event.wait(timeout):
-            raise TimeoutError(f"asyncio future not done after timeout={timeout} s")
+            raise not_done_in_time(timeout)
 
     def result(self, timeout: float | None = None) -> Any:
         """Return the result, blocking up to ``timeout`` seconds (see `BaseFuture.result`).
@@ -92,29 +100,29 @@ class AsyncioFuture(BaseFuture):
             RuntimeError: Called on the future's own loop thread while it is pending.
         """
         self._block(timeout)
-        if self._future.cancelled():
+        if self._early or self._future.cancelled():
             raise CancelledError()
         return self._future.result()
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Return the raised exception or None (see `BaseFuture.exception`)."""
         self._block(timeout)
-        if self._future.cancelled():
+        if self._early or self._future.cancelled():
             raise CancelledError()
         return self._future.exception()
 
     def done(self) -> bool:
         """True when the future finished, failed or was cancelled."""
-        return self._future.done()
+        return self._early or self._future.done()
 
     def cancelled(self) -> bool:
         """True when the future was cancelled."""
-        return self._future.cancelled()
+        return self._early or self._future.cancelled()
 
     def running(self) -> bool:
         """True while a task's coroutine has started and not finished."""
         fut = self._future
-        if fut.done():
+        if self._early or fut.done():
             return False
         get_coro = getattr(fut, "get_coro", None)
         if get_coro is None:
@@ -127,11 +135,17 @@ class AsyncioFuture(BaseFuture):
         return inspect.getcoroutinestate(coro) != inspect.CORO_CREATED
 
     def cancel(self) -> bool:
-        """Cancel the future unless it is done or its task has started."""
-        if self.running() or self._future.done():
+        """Cancel the future unless it is done or its task has started.
+
+        When no thread runs the future's loop, the cancellation is complete on
+        return (see the class docstring).
+        """
+        if self.running() or self.done():
             return False
         if self._on_loop_thread():
             return self._future.cancel()
+        if not self._loop.is_running():
+            return self._cancel_now()
         try:
             # The task may start before the loop runs this; it is then cancelled the
             # asyncio way (CancelledError at its next await), so True stays honest.
@@ -140,12 +154,42 @@ class AsyncioFuture(BaseFuture):
             return False
         return True
 
+    def _cancel_now(self) -> bool:
+        """Cancel while no thread runs the loop: done at once, callbacks run here."""
+        try:
+            self._future.cancel()  # a task finishes cancelling when its loop runs again
+        except RuntimeError:
+            pass  # a closed loop cannot schedule the future's own callbacks; ours run below
+        self._early = True
+        self._fire()
+        return True
+
+    def _fire(self, _: object = None) -> None:
+        with _CALLBACKS_LOCK:
+            callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            try:
+                fn(self)
+            except Exception:  # one failing callback must not starve the others
+                import logging
+
+                logging.getLogger("concurry_futures").exception(
+                    "exception calling callback for %r", self
+                )
+
     def add_done_callback(self, fn: Callable[[BaseFuture], Any]) -> None:
         """Call ``fn(self)`` when the future completes (at once if it has).
 
-        The callback runs on the loop's thread when the future completes later.
+        The callback runs on the loop's thread when the future completes later
+        (on the cancelling thread for a `cancel` made while the loop is idle).
         """
-        if self._future.done():
+        first = False
+        with _CALLBACKS_LOCK:
+            pending = not self.done()
+            if pending:
+                first = not self._callbacks
+                self._callbacks.append(fn)
+        if not pending:
             fn(self)
-            return
-        self._call(self._future.add_done_callback, lambda _: fn(self))
+        elif first:
+            self._call(self._future.add_done_callback, self._fire)

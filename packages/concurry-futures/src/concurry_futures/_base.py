@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._constants import ReturnWhen
 
-__all__ = ["BaseFuture", "waits_many"]
+__all__ = ["BaseFuture", "not_done_in_time", "waits_many"]
+
+
+def not_done_in_time(timeout: float | None) -> TimeoutError:
+    """The `TimeoutError` of a ``result`` / ``exception`` call that waited ``timeout`` seconds."""
+    return TimeoutError(f"Future did not complete within timeout={timeout} s")
 
 
 class BaseFuture(ABC):
@@ -25,8 +30,8 @@ class BaseFuture(ABC):
       backend's own future); a callback added after completion runs at once;
     - `running` is True while the task executes and `cancel` then returns False;
     - ``await future`` works in any event loop without busy-waiting;
-    - users do not complete futures: `set_result` / `set_exception` raise
-      `NotImplementedError`.
+    - users do not complete futures: `set_result`, `set_exception` and
+      `set_running_or_notify_cancel` raise `NotImplementedError`.
 
     Subclasses implement the abstract methods; waiting helpers (`wait`,
     `gather`) rely on `add_done_callback`, so a subclass whose backend cannot
@@ -107,6 +112,17 @@ class BaseFuture(ABC):
         """Not supported: the backend, not the user, completes a future."""
         raise NotImplementedError(
             f"{type(self).__name__} is completed by its backend, not by users"
+        )
+
+    def set_running_or_notify_cancel(self) -> bool:
+        """Not supported: the future manages its own state (its backend runs the task).
+
+        Raises:
+            NotImplementedError: Always.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} manages its own state; set_running_or_notify_cancel() "
+            "is for executors that run a concurrent.futures.Future's task themselves"
         )
 
     def __await__(self) -> Generator[Any, None, Any]:

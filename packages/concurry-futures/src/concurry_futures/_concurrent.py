@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from ._base import BaseFuture
+from ._base import BaseFuture, not_done_in_time
 
 __all__ = ["ConcurrentFuture"]
 
@@ -47,11 +47,19 @@ class ConcurrentFuture(BaseFuture):
 
     def result(self, timeout: float | None = None) -> Any:
         """Return the result, blocking up to ``timeout`` seconds (see `BaseFuture.result`)."""
-        return self._future.result(timeout)
+        try:
+            return self._future.result(timeout)
+        except TimeoutError:
+            if self._future.done():
+                raise  # the task itself raised TimeoutError
+            raise not_done_in_time(timeout) from None
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Return the raised exception or None (see `BaseFuture.exception`)."""
-        return self._future.exception(timeout)
+        try:
+            return self._future.exception(timeout)
+        except TimeoutError:
+            raise not_done_in_time(timeout) from None
 
     def done(self) -> bool:
         """True when the wrapped future is finished or cancelled."""

@@ -119,6 +119,7 @@ class ProgressBar:
         self._pending: int | float = 0
         self._last_flush = time.monotonic()
         self._closed = False
+        self._desc = desc
         self._bar: Any = None
         if not disable:
             cls = _bar_class(style_key)
@@ -192,8 +193,14 @@ class ProgressBar:
             self._bar.total = total
             self._bar.refresh()
 
-    def set_description(self, desc: str) -> None:
+    @property
+    def desc(self) -> str | None:
+        """The text in front of the bar."""
+        return self._desc
+
+    def set_description(self, desc: str | None) -> None:
         """Change the text in front of the bar."""
+        self._desc = desc
         if self._bar is not None:
             self._flush()
             self._bar.set_description(desc)
@@ -213,25 +220,43 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.close()
 
-    def _end(self, outcome: str) -> None:
-        if self._bar is not None and not self._closed:
+    def _end(self, outcome: str, desc: str | None, close: bool, append_desc: bool) -> None:
+        if self._closed:
+            return
+        if desc is not None:
+            if append_desc and self._desc:
+                desc = f"{self._desc} {desc}"
+            self.set_description(desc)
+        if self._bar is not None:
             self._flush()
             self._bar.colour = _COLORS[outcome]
-            if not getattr(self._bar, "leave", True):
-                self._bar.refresh()  # close() will erase it: show the colour once first
-        self.close()  # a kept bar is redrawn by close(), in its new colour
+            if not close or not getattr(self._bar, "leave", True):
+                self._bar.refresh()  # close() would erase it: show the colour once first
+        if close:
+            self.close()  # a kept bar is redrawn by close(), in its new colour
 
-    def success(self) -> None:
-        """Turn the bar green and close it."""
-        self._end("success")
+    def success(
+        self, desc: str | None = None, close: bool = True, append_desc: bool = True
+    ) -> None:
+        """Turn the bar green and (by default) close it.
 
-    def failure(self) -> None:
-        """Turn the bar red and close it."""
-        self._end("failure")
+        Args:
+            desc: Text to show at the end, e.g. ``"done"``.
+            close: Close the bar (False keeps it open for more updates).
+            append_desc: Put ``desc`` after the current description instead of
+                replacing it.
+        """
+        self._end("success", desc, close, append_desc)
 
-    def stop(self) -> None:
-        """Turn the bar grey and close it (stopped before the end)."""
-        self._end("stop")
+    def failure(
+        self, desc: str | None = None, close: bool = True, append_desc: bool = True
+    ) -> None:
+        """Turn the bar red and (by default) close it; arguments as for `success`."""
+        self._end("failure", desc, close, append_desc)
+
+    def stop(self, desc: str | None = None, close: bool = True, append_desc: bool = True) -> None:
+        """Turn the bar grey and (by default) close it, stopped before the end; as `success`."""
+        self._end("stop", desc, close, append_desc)
 
     def __enter__(self) -> ProgressBar:
         return self

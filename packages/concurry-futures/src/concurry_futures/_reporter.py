@@ -1,12 +1,19 @@
-"""The ``progress=`` argument of wait/gather: nothing, a bar, or a callback."""
+"""The ``progress=`` argument of wait, gather and map: nothing, a bar, or a callback.
+
+`as_progress_bar` is the one place that turns the argument into a bar; every
+API taking ``progress=`` (wait/gather here, ``map`` in concurry-workers) calls it.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Reporter", "make_reporter"]
+if TYPE_CHECKING:
+    from ._progress import ProgressBar
+
+__all__ = ["Reporter", "as_progress_bar", "make_reporter"]
 
 
 class Reporter:
@@ -37,9 +44,19 @@ class Reporter:
             getattr(self._bar, outcome)()
 
 
-def make_reporter(progress: Any, total: int, desc: str) -> Reporter | None:
-    """Interpret ``progress``: None/False, True, a dict of ProgressBar options,
-    a `ProgressBar`, or a callable ``fn(completed, total, elapsed)``.
+def as_progress_bar(
+    progress: Any, total: float | None, *, desc: str | None = None, unit: str = "row"
+) -> ProgressBar | None:
+    """The bar a ``progress=`` argument asks for, or None for no bar.
+
+    Args:
+        progress: None/False (no bar), True (a bar with ``desc`` and ``unit``),
+            a dict of `ProgressBar` options (over those defaults), or a
+            `ProgressBar` to use as it is.
+        total: The number of items when known (None: unknown). It replaces a
+            ProgressBar's own total; a dict's ``total`` is kept when this is None.
+        desc: Default description.
+        unit: Default unit.
 
     Raises:
         ValueError: Any other value.
@@ -48,17 +65,32 @@ def make_reporter(progress: Any, total: int, desc: str) -> Reporter | None:
         return None
     from ._progress import ProgressBar
 
-    if progress is True:
-        return Reporter(total, bar=ProgressBar(total=total, desc=desc, unit="future"))
-    if isinstance(progress, dict):
-        options = {"desc": desc, "unit": "future", **progress, "total": total}
-        return Reporter(total, bar=ProgressBar(**options))
     if isinstance(progress, ProgressBar):
-        progress.set_total(total)
-        return Reporter(total, bar=progress)
+        if total is not None:
+            progress.set_total(total)
+        return progress
+    if progress is True or isinstance(progress, dict):
+        options: dict[str, Any] = {"desc": desc, "unit": unit}
+        if progress is not True:
+            options.update(progress)
+        if total is not None or "total" not in options:
+            options["total"] = total
+        return ProgressBar(**options)
+    raise ValueError(
+        "progress must be None, a bool, a dict of ProgressBar options or a ProgressBar "
+        "(wait and gather also take a callable fn(completed, total, elapsed)), "
+        f"got {type(progress).__name__}: {progress!r}"
+    )
+
+
+def make_reporter(progress: Any, total: int, desc: str) -> Reporter | None:
+    """Interpret ``progress`` for wait/gather: what `as_progress_bar` takes, or a
+    callable ``fn(completed, total, elapsed)``.
+
+    Raises:
+        ValueError: Any other value.
+    """
     if callable(progress):
         return Reporter(total, fn=progress)
-    raise ValueError(
-        "progress must be None, a bool, a dict of ProgressBar options, a ProgressBar "
-        f"or a callable fn(completed, total, elapsed), got {type(progress).__name__}: {progress!r}"
-    )
+    bar = as_progress_bar(progress, total, desc=desc, unit="future")
+    return None if bar is None else Reporter(total, bar=bar)

@@ -98,8 +98,9 @@ def parse(fs: Any, futs: tuple[Any, ...], recurse: bool) -> Shape:
     if futs:
         if is_collection(fs):
             raise ValueError(
-                "pass either one collection or several futures, not both: "
-                f"got a {type(fs).__name__} and {len(futs)} more argument(s)"
+                "Cannot provide both a structure and extra positional futures: pass either "
+                f"one collection or several futures, got a {type(fs).__name__} and "
+                f"{len(futs)} more argument(s)"
             )
         top: Any = [fs, *futs]
         kind = "list"

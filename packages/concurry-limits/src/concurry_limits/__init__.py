@@ -16,6 +16,7 @@ from concurry_limits._errors import (
     LimitError,
     LimitTimeoutError,
     LimitUsageError,
+    LimitUsageWarning,
     LimitValidationError,
     PluginNotFoundError,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "LimitSetAcquisition",
     "LimitTimeoutError",
     "LimitUsageError",
+    "LimitUsageWarning",
     "LimitValidationError",
     "MultiprocessBackend",
     "PluginNotFoundError",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from concurry_limits._errors import LimitUsageError, LimitValidationError
+from concurry_limits._errors import LimitUsageError, LimitUsageWarning, LimitValidationError
+from concurry_limits._limits import ResourceLimit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -104,67 +105,95 @@ class LimitSetAcquisition:
     def update(self, usage: Mapping[str, float] | None = None, **more: float) -> None:
         """Record actual usage per key (``acq.update(usage={"tokens": 87})``).
 
-        Keys the LimitSet does not know are ignored (they were warned about at
-        acquire). A usage must be a number between 0 and the amount acquired; a
-        CallLimit that was not requested explicitly only accepts 1; resources
-        cannot be updated (they are returned on release).
+        A usage is a number >= 0. Below the amount acquired, TokenBucket and
+        GCRA refund the rest on release; above it, the extra is charged on
+        release (whatever room is left: the limit then waits until it is paid
+        off) and a :class:`LimitUsageWarning` says so, since a call that used
+        more than estimated must still count. A CallLimit that was not named in
+        ``requested`` takes a usage of 1 or more. Keys of ResourceLimits are
+        ignored (their units are returned on release); keys the LimitSet does
+        not know are ignored with a warning logged once per key.
 
         Raises:
             LimitUsageError: after release or on a failed attempt.
-            LimitValidationError: on an invalid usage.
+            LimitValidationError: on an invalid usage (not a number >= 0, a rate
+                limit that was not acquired).
         """
         if self._released:
-            what = "released" if self.successful else "failed"
-            raise LimitUsageError(f"cannot update a {what} acquisition")
+            if self.successful:
+                raise LimitUsageError("Cannot update an already released acquisition")
+            raise LimitUsageError("Cannot update a failed acquisition (it holds nothing)")
         items = dict(usage) if usage else {}
         if more:
             items.update(more)
         updatable = self._plan.updatable
+        ignored = []
         for key, used in items.items():
             n = updatable.get(key)
-            if n is None or used.__class__ not in _NUMBERS or not 0 <= used <= n:
-                self._check(key, used)
+            in_range = n is not None and used.__class__ in _NUMBERS and 0 <= used <= n
+            if not in_range and not self._check(key, used):
+                ignored.append(key)
+        for key in ignored:
+            del items[key]
         current = self._usage
         if current is None:
             self._usage = items
         else:
             current.update(items)
 
-    def _check(self, key: str, used: Any) -> None:
-        """Validate one usage that is not an in-range number for an explicit rate key."""
-        if key not in self._set._by_key:
-            return
+    def _check(self, key: str, used: Any) -> bool:
+        """Validate one usage off the fast path; False when the key is ignored.
+
+        Raises:
+            LimitValidationError: The usage is invalid.
+        """
+        limit = self._set._by_key.get(key)
+        if limit is None:
+            self._set._warn_unknown(key, "in update()")
+            return False
+        if isinstance(limit, ResourceLimit):
+            return False  # its units are returned on release, whatever was used
         plan = self._plan
-        if isinstance(used, bool) or not isinstance(used, int | float) or not used >= 0:
-            raise LimitValidationError(f"usage for {key!r} must be a number >= 0, got {used!r}")
-        if key in plan.resources_keys:
+        acquired = plan.amounts.get(key)
+        over = limit.validate_usage(acquired or 0.0, used)
+        if acquired is None:
+            if limit.unbounded:
+                return True
             raise LimitValidationError(
-                f"usage for resource {key!r} cannot be updated; it is returned on release"
+                f"usage given for {key!r}, which was not acquired; name it in "
+                "acquire(requested=...) to report its usage"
             )
-        if key not in plan.amounts:
-            if self._set._by_key[key].unbounded:
-                return
-            raise LimitValidationError(f"usage given for {key!r}, which was not acquired")
-        if key in plan.implicit and used != 1:
+        if key in plan.implicit and used < 1:
             raise LimitValidationError(
-                f"usage for {key!r} must be 1 unless more was requested, got {used!r}"
+                f"usage for {key!r} must be >= 1 (the call was made) unless it was requested "
+                f"explicitly, got {used!r}"
             )
-        if used > plan.amounts[key]:
-            raise LimitValidationError(
-                f"usage for {key!r} must be <= the {plan.amounts[key]:g} acquired, got {used!r}"
+        if over:
+            import warnings
+
+            warnings.warn(
+                f"usage {used:g} of {key!r} exceeds the {acquired:g} acquired; "
+                f"the extra {over:g} is counted against the limit",
+                LimitUsageWarning,
+                stacklevel=3,
             )
+        return True
 
     def _gives(self) -> tuple[tuple[int, float], ...]:
-        """What release hands back: resources, and unused refundable tokens."""
+        """What release settles: resources and unused refundable tokens handed back
+        (positive amounts), usage beyond the grant charged (negative amounts)."""
         plan = self._plan
         usage = self._usage
         gives = plan.resources
-        if usage is not None and plan.refundable:
+        if usage is not None:
+            rates = plan.rates
             extra = []
-            for i, k, n in plan.refundable:
-                used = usage.get(k)
-                if used is not None and used < n:
-                    extra.append((i, n - used))
+            for k, used in usage.items():
+                rate = rates.get(k)
+                if rate is not None:
+                    i, n, refunds = rate
+                    if used > n or (refunds and used < n):
+                        extra.append((i, n - used))
             if extra:
                 gives = gives + tuple(extra)
         return gives
@@ -243,8 +272,8 @@ class LimitSetAcquisition:
 
 def _missing_message(missing: tuple[str, ...]) -> str:
     return (
-        f"update() was not called for rate limits {', '.join(map(repr, missing))} "
-        "before release; call acq.update(usage={...})"
+        "Not all limits in the LimitSet were updated: update() was not called for rate "
+        f"limits {', '.join(map(repr, missing))} before release; call acq.update(usage={{...}})"
     )
 
 

@@ -65,8 +65,11 @@ class RateLimitAlgorithm(_FriendlyEnum):
 class RateWindow(_FriendlyEnum):
     """Named windows for :class:`RateLimit`; ``.to_seconds()`` gives the length.
 
-    Accepts e.g. ``"second"``, ``"per_second"``, ``"minute"``, ``"min"``, ``"hour"``,
-    ``"day"``, ``"week"``.
+    Accepts the member, its name, and (case-insensitively) every spelling the
+    original concurry accepted: ``"s"``, ``"sec"``, ``"second"``, ``"m"``,
+    ``"min"``, ``"minute"``, ``"h"``, ``"hr"``, ``"hour"``, ``"d"``, ``"day"``,
+    ``"w"``, ``"wk"``, ``"week"``; each word also in the plural (``"hrs"``) and
+    with a ``per_`` prefix (``"per_sec"``, ``"per_minutes"``, ``"per_wk"``).
     """
 
     Secondly = 1
@@ -77,15 +80,30 @@ class RateWindow(_FriendlyEnum):
 
     @classmethod
     def _aliases(cls) -> dict[str, Any]:
-        table = {
-            "Secondly": ("s", "sec", "secs", "second", "seconds", "per_second"),
-            "Minutely": ("m", "min", "mins", "minute", "minutes", "per_minute"),
-            "Hourly": ("h", "hr", "hour", "hours", "per_hour"),
-            "Daily": ("d", "day", "days", "per_day"),
-            "Weekly": ("w", "wk", "week", "weeks", "per_week"),
-        }
-        return {alias: name for name, aliases in table.items() for alias in aliases}
+        return _WINDOW_ALIASES
 
     def to_seconds(self) -> float:
         """Length of the window in seconds."""
         return float(self.value)
+
+
+def _window_aliases() -> dict[str, str]:
+    # Single letters stand alone: "ms" or "per_s" would read as something else.
+    letters = {"s": "Secondly", "m": "Minutely", "h": "Hourly", "d": "Daily", "w": "Weekly"}
+    words = {
+        "Secondly": ("sec", "second"),
+        "Minutely": ("min", "minute"),
+        "Hourly": ("hr", "hour"),
+        "Daily": ("day",),
+        "Weekly": ("wk", "week"),
+    }
+    table = dict(letters)
+    for name, stems in words.items():
+        for stem in stems:
+            for word in (stem, stem + "s"):
+                table[word] = name
+                table["per_" + word] = name
+    return table
+
+
+_WINDOW_ALIASES = _window_aliases()

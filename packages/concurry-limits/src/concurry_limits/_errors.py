@@ -11,6 +11,9 @@ caller would naturally catch::
 
     PluginNotFoundError (LookupError)           an optional plugin is not installed
 
+    LimitUsageWarning (UserWarning)             a usage above the amount acquired was
+                                                reported (it is counted, not refused)
+
 :class:`PluginNotFoundError` is not a :class:`LimitError`: :mod:`concurry_limits.plugins`
 serves every concurry package, and each caller turns it into its own error.
 """
@@ -22,6 +25,7 @@ __all__ = [
     "LimitError",
     "LimitTimeoutError",
     "LimitUsageError",
+    "LimitUsageWarning",
     "LimitValidationError",
     "PluginNotFoundError",
 ]
@@ -37,6 +41,14 @@ class LimitValidationError(LimitError, ValueError):
 
 class LimitUsageError(LimitError, RuntimeError):
     """An acquisition was used against the rules (e.g. released without a required update)."""
+
+
+class LimitUsageWarning(UserWarning):
+    """``update()`` reported more than was acquired; the extra is counted against the limit.
+
+    Filter it (``warnings.filterwarnings("ignore", category=LimitUsageWarning)``)
+    where estimates routinely fall short, e.g. LLM token counts.
+    """
 
 
 class LimitTimeoutError(LimitError, TimeoutError):

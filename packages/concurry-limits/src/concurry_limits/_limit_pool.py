@@ -81,6 +81,11 @@ class LimitPool:
         """``"round_robin"`` or ``"random"``."""
         return self._balancing
 
+    @property
+    def worker_index(self) -> int:
+        """Where round robin starts (e.g. the index of the worker that owns this pool)."""
+        return self._worker_index
+
     def __getitem__(self, index: int) -> LimitSet:
         return self._sets[index]
 
@@ -138,9 +143,19 @@ class LimitPool:
             return _Ready(acq)
         return self._sets[start].async_acquire(requested, timeout)
 
-    def get_stats(self) -> list[dict[str, dict[str, Any]]]:
-        """``get_stats()`` of every set, in order."""
-        return [s.get_stats() for s in self._sets]
+    def get_stats(self) -> dict[str, Any]:
+        """The pool's configuration and every set's statistics.
+
+        Returns:
+            ``num_limit_sets``, ``load_balancing``, ``worker_index`` and
+            ``limit_sets``: the :meth:`LimitSet.get_stats` of every set, in order.
+        """
+        return {
+            "num_limit_sets": self._n,
+            "load_balancing": self._balancing,
+            "worker_index": self._worker_index,
+            "limit_sets": [s.get_stats() for s in self._sets],
+        }
 
 
 class _Ready:

@@ -13,7 +13,7 @@ from concurry_limits._acquisition import (
 from concurry_limits._backends._base import Backend, Store
 from concurry_limits._backends._registry import resolve_backend
 from concurry_limits._errors import LimitTimeoutError, LimitValidationError
-from concurry_limits._limits import Limit, RateLimit
+from concurry_limits._limits import Limit
 from concurry_limits._plan import Plan, build_plan
 
 __all__ = ["LimitSet"]
@@ -109,7 +109,9 @@ class LimitSet:
             if not isinstance(limit, Limit):
                 raise LimitValidationError(f"limits must be Limit objects, got {limit!r}")
             if limit.key in by_key:
-                raise LimitValidationError(f"duplicate limit key {limit.key!r}")
+                raise LimitValidationError(
+                    f"Duplicate limit key {limit.key!r}: keys in a LimitSet must be unique"
+                )
             by_key[limit.key] = limit
         if config is not None and not isinstance(config, Mapping):
             raise LimitValidationError(f"config must be a dict or None, got {config!r}")
@@ -213,21 +215,28 @@ class LimitSet:
                 f"requested must be a dict of key -> amount, got {requested!r}"
             )
         for key in requested:
-            if key not in self._by_key and key not in self._warned:
-                self._warned.add(key)
-                import logging
-
-                logging.getLogger("concurry_limits").warning(
-                    "requested key %r is not a limit of this LimitSet (keys: %s); ignored",
-                    key,
-                    list(self._by_key),
-                )
+            if key not in self._by_key:
+                self._warn_unknown(key, "requested")
         plan = self._compiled(build_plan(self._bounded, requested))
         if cache_key is not None:
             if len(self._plans) >= _PLAN_CACHE_SIZE:
                 self._plans.clear()
             self._plans[cache_key] = plan
         return plan
+
+    def _warn_unknown(self, key: Any, where: str) -> None:
+        """Log once per key that ``key`` (``requested`` or ``updated``) is not a limit here."""
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        import logging
+
+        logging.getLogger("concurry_limits").warning(
+            "Unknown limit key %r %s: not a limit of this LimitSet (keys: %s); ignored",
+            key,
+            where,
+            list(self._by_key),
+        )
 
     def _resolve(self, requested: Mapping[str, Any] | None) -> Plan | LimitSetAcquisition:
         """The plan for ``requested``, or the acquisition to return at once if it takes nothing."""
@@ -323,10 +332,14 @@ class LimitSet:
 
     def _timeout_message(self, plan: Plan, timeout: float | None) -> str:
         keys = ", ".join(f"{k}={n:g}" for k, n in plan.amounts.items())
-        return f"could not acquire {keys} within timeout={timeout!r} s"
+        return f"Failed to acquire all limits within timeout={timeout!r} s (requested {keys})"
 
     def get_stats(self) -> dict[str, dict[str, Any]]:
-        """Per key: capacity, window (rate limits), what is available now, and more."""
+        """Per key: the limit's :meth:`Limit.get_stats` and its live state.
+
+        Live state: ``available`` now (0 while an over-usage is being paid
+        off), and ``held`` for resources.
+        """
         out: dict[str, dict[str, Any]] = {}
         live = (
             dict(zip((lim.key for lim in self._bounded), self._store.stats()))
@@ -334,11 +347,7 @@ class LimitSet:
             else {}
         )
         for limit in self._limits:
-            row: dict[str, Any] = {"type": type(limit).__name__}
-            if isinstance(limit, RateLimit):
-                row["algorithm"] = limit.algorithm.name
-                row["window"] = limit.window
-            row["capacity"] = limit.capacity
+            row = limit.get_stats()
             if limit.unbounded:
                 row["unbounded"] = True
                 row["available"] = limit.capacity

@@ -32,12 +32,6 @@ def _window_seconds(window: Any, per: Any, window_seconds: Any) -> float:
     if len(given) > 1:
         names = " and ".join(n for n, _ in given)
         raise LimitValidationError(f"give only one of window, per and window_seconds, got {names}")
-    if window_seconds is not _UNSET and window_seconds is not None:
-        import warnings
-
-        warnings.warn(
-            "window_seconds= is deprecated; use window= (or per=)", DeprecationWarning, stacklevel=4
-        )
     value = given[0][1]
     if isinstance(value, RateWindow | str):
         try:
@@ -84,6 +78,47 @@ class Limit:
         """True when the capacity is infinite: the limit never binds."""
         return self.capacity == math.inf
 
+    def validate_usage(self, requested: float, used: float) -> float:
+        """Check a usage report against an amount acquired; return the over-usage.
+
+        Stateless: nothing is recorded. A usage above ``requested`` is valid (it
+        happened and is counted); the part above is returned so the caller can
+        charge it.
+
+        Args:
+            requested: The amount acquired.
+            used: The usage reported.
+
+        Returns:
+            ``used - requested`` when positive, else 0.0.
+
+        Raises:
+            LimitValidationError: ``requested`` or ``used`` is not a number >= 0.
+        """
+        for name, value in (("requested", requested), ("used", used)):
+            if not _is_number(value) or not value >= 0:
+                raise LimitValidationError(
+                    f"{name} amount for {self.key!r} must be a number >= 0, got {value!r}"
+                )
+        return float(used - requested) if used > requested else 0.0
+
+    def get_stats(self) -> dict[str, Any]:
+        """The limit's configuration as a dict (stateless: a LimitSet reports live state).
+
+        Returns:
+            ``key``, ``type``, ``capacity`` and, for rate limits, ``window``,
+            ``window_seconds`` and ``algorithm``.
+        """
+        return {"key": self.key, "type": type(self).__name__, "capacity": self.capacity}
+
+    def params_signature(self) -> str:
+        """A string identifying the parameters that shape this limit's state (not its key).
+
+        Two limits with equal signatures can share state: the Redis backend
+        names a limit's key with it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define params_signature()")
+
 
 class RateLimit(Limit):
     """At most ``capacity`` units of ``key`` per ``window`` seconds.
@@ -95,7 +130,7 @@ class RateLimit(Limit):
         algorithm: A :class:`RateLimitAlgorithm` (member, name or alias); defaults to
             ``limit_defaults.algorithm`` (TokenBucket).
         per: Alias of ``window`` (``RateLimit("tokens", capacity=1000, per="minute")``).
-        window_seconds: Deprecated alias of ``window``.
+        window_seconds: Alias of ``window`` (the original concurry's spelling).
 
     Raises:
         LimitValidationError: (a ``ValueError``) on any invalid argument.
@@ -139,6 +174,24 @@ class RateLimit(Limit):
         """Sustained rate in units per second (``capacity / window``)."""
         return self.capacity / self.window
 
+    @property
+    def window_seconds(self) -> float:
+        """The window in seconds (the original concurry's name of :attr:`window`)."""
+        return self.window
+
+    def get_stats(self) -> dict[str, Any]:
+        """The limit's configuration (see :meth:`Limit.get_stats`)."""
+        return {
+            **super().get_stats(),
+            "algorithm": self.algorithm.name,
+            "window": self.window,
+            "window_seconds": self.window,
+        }
+
+    def params_signature(self) -> str:
+        """``"<algorithm>:<capacity>/<window>"``, e.g. ``"token_bucket:100/60"``."""
+        return f"{self.algorithm.value}:{self.capacity:g}/{self.window:g}"
+
     def _fields(self) -> tuple[Any, ...]:
         return (self.key, self.window, self.capacity, self.algorithm)
 
@@ -169,7 +222,7 @@ class CallLimit(RateLimit):
         capacity: Calls per window (> 0; ``math.inf`` means unbounded).
         algorithm: As for :class:`RateLimit`.
         per: Alias of ``window``.
-        window_seconds: Deprecated alias of ``window``.
+        window_seconds: Alias of ``window``.
     """
 
     __slots__ = ()
@@ -227,6 +280,14 @@ class ResourceLimit(Limit):
             raise LimitValidationError(f"capacity must be an integer >= 1, got {capacity!r}")
         object.__setattr__(self, "key", key)
         object.__setattr__(self, "capacity", capacity)
+
+    def validate_usage(self, requested: float, used: float) -> float:
+        """Usage does not apply to a resource (its units are returned on release): always 0.0."""
+        return 0.0
+
+    def params_signature(self) -> str:
+        """``"resource:<capacity>"``."""
+        return f"resource:{self.capacity}"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (ResourceLimit, (self.key, self.capacity))

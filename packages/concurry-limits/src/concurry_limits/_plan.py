@@ -23,9 +23,8 @@ class Plan:
         "entries",
         "implicit",
         "needs_update",
-        "refundable",
+        "rates",
         "resources",
-        "resources_keys",
         "simple",
         "try_take",
         "updatable",
@@ -34,8 +33,8 @@ class Plan:
     def __init__(self) -> None:
         self.entries: tuple[tuple[int, float], ...] = ()
         self.resources: tuple[tuple[int, float], ...] = ()
-        self.resources_keys: frozenset[str] = frozenset()
-        self.refundable: tuple[tuple[int, str, float], ...] = ()
+        # rate keys taken -> (index, amount, refunds): what a reported usage settles
+        self.rates: dict[str, tuple[int, float, bool]] = {}
         self.needs_update: tuple[str, ...] = ()
         self.amounts: dict[str, float] = {}
         self.implicit: frozenset[str] = frozenset()
@@ -50,8 +49,8 @@ def _check_amount(limit: Limit, n: Any) -> float:
         raise LimitValidationError(f"requested amount for {key!r} must be a number >= 0, got {n!r}")
     if n > limit.capacity:
         raise LimitValidationError(
-            f"requested {n!r} of {key!r} exceeds its capacity {limit.capacity:g}; "
-            "it could never be granted"
+            f"requested {n!r} of {key!r} exceeds capacity {limit.capacity:g} "
+            "and can never be fulfilled"
         )
     if n != int(n):
         if isinstance(limit, ResourceLimit):
@@ -78,7 +77,7 @@ def build_plan(bounded: tuple[Limit, ...], requested: Mapping[str, Any] | None) 
     req = requested or {}
     entries = []
     resources = []
-    refundable = []
+    rates: dict[str, tuple[int, float, bool]] = {}
     needs_update = []
     amounts: dict[str, float] = {}
     implicit = []
@@ -100,6 +99,7 @@ def build_plan(bounded: tuple[Limit, ...], requested: Mapping[str, Any] | None) 
         if isinstance(limit, ResourceLimit):
             resources.append((i, n))
             continue
+        rates[key] = (i, n, explicit and algorithm_of(limit).REFUNDS)
         if not explicit:
             implicit.append(key)
             continue
@@ -107,13 +107,10 @@ def build_plan(bounded: tuple[Limit, ...], requested: Mapping[str, Any] | None) 
             optional.append(key)  # one call, as if not named; a usage of 0 may refund it
         else:
             needs_update.append(key)
-        if algorithm_of(limit).REFUNDS:
-            refundable.append((i, key, n))
     plan = Plan()
     plan.entries = tuple(entries)
     plan.resources = tuple(resources)
-    plan.resources_keys = frozenset(bounded[i].key for i, _ in resources)
-    plan.refundable = tuple(refundable)
+    plan.rates = rates
     plan.needs_update = tuple(needs_update)
     plan.amounts = amounts
     plan.implicit = frozenset(implicit)

@@ -37,6 +37,8 @@ from time import monotonic
 from types import CoroutineType
 from typing import Any
 
+from concurry_futures import as_progress_bar
+
 from ._enums import ExecutionMode
 from ._invoke import BOUND, TASK, Call
 
@@ -171,7 +173,7 @@ def start_map(
         iterables: The input, zipped.
         timeout: Seconds from this call after which a result not yet there
             raises ``TimeoutError``.
-        progress: False, True or a dict of ``ProgressBar`` options.
+        progress: False, True, a dict of ``ProgressBar`` options or a ``ProgressBar``.
         chunksize: Items per call.
         ordered: Yield in input order (else in completion order).
         window: Calls alive at once (default: ``default_window(spec)``).
@@ -185,7 +187,7 @@ def start_map(
     started = monotonic()
     deadline = None if wait is None else started + wait
     unpack = isinstance(fn, str) and fn == BOUND and len(iterables) == 1
-    bar = progress_bar(progress, _length(iterables))
+    bar = as_progress_bar(progress, _length(iterables))
     remote = spec.mode in _REMOTE
     if chunksize == 1:
         args = _argument_tuples(iterables, (fn,), unpack)
@@ -363,19 +365,3 @@ def _length(iterables: tuple[Iterable[Any], ...]) -> int | None:
         return min(len(it) for it in iterables)  # type: ignore[arg-type]
     except TypeError:
         return None
-
-
-def progress_bar(progress: Any, total: int | None) -> Any:
-    """A ``concurry_futures.ProgressBar`` for ``progress`` (True or a dict of options), or None."""
-    if progress is None or progress is False:
-        return None
-    if progress is True:
-        options: dict[str, Any] = {}
-    elif isinstance(progress, dict):
-        options = dict(progress)
-    else:
-        raise ValueError(f"progress must be a bool or a dict of bar options, got {progress!r}")
-    options.setdefault("total", total)
-    from concurry_futures import ProgressBar
-
-    return ProgressBar(**options)

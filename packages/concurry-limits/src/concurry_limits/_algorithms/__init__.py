@@ -2,12 +2,16 @@
 
 Every module exposes ``NAME``, ``INTEGER`` (amounts must be whole), ``REFUNDS``,
 ``init(capacity, window, entries)``, ``take(s, n, now) -> 0.0 | retry_at``,
-``untake(s, n, now)``, ``refund(s, n, now)`` and ``stats(s, now)``. Every backend
-(in-process, multiprocess, Redis, Ray) runs these same functions on its state.
+``untake(s, n, now)``, ``refund(s, n, now)`` (give back ``n`` unused units),
+``charge(s, n, now)`` (count ``n`` units used beyond a grant, whatever the room
+left: an over-usage reported with ``update()``) and ``stats(s, now)``. Every
+backend (in-process, multiprocess, Redis, Ray) runs these same functions on its
+state; on release it applies :func:`settle_of` to each ``(index, amount)`` item.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, MutableSequence
 from types import ModuleType
 
 from concurry_limits._algorithms import (
@@ -21,7 +25,9 @@ from concurry_limits._algorithms import (
 from concurry_limits._enums import RateLimitAlgorithm
 from concurry_limits._limits import Limit, RateLimit
 
-__all__ = ["algorithm_of", "initial_state"]
+__all__ = ["algorithm_of", "initial_state", "settle_of"]
+
+Settle = Callable[[MutableSequence[float], float, float], None]
 
 _BY_ALGORITHM: dict[RateLimitAlgorithm, ModuleType] = {
     RateLimitAlgorithm.TokenBucket: _token_bucket,
@@ -43,3 +49,30 @@ def initial_state(limit: Limit, entries: int = _sliding_window.DEFAULT_ENTRIES) 
     """A fresh state for ``limit``."""
     window = limit.window if isinstance(limit, RateLimit) else 0.0
     return algorithm_of(limit).init(limit.capacity, window, entries)
+
+
+def _settler(module: ModuleType) -> Settle:
+    refund = module.refund
+    charge = module.charge
+
+    def settle(s: MutableSequence[float], n: float, now: float) -> None:
+        if n >= 0.0:
+            refund(s, n, now)
+        else:
+            charge(s, -n, now)
+
+    return settle
+
+
+_SETTLE: dict[ModuleType, Settle] = {
+    module: _settler(module) for module in (*_BY_ALGORITHM.values(), _resource)
+}
+
+
+def settle_of(limit: Limit) -> Settle:
+    """What a backend applies to one released item ``(index, amount)`` of ``limit``.
+
+    ``amount >= 0`` gives it back (held resource units, unused refundable
+    tokens); ``amount < 0`` charges ``-amount`` units used beyond the grant.
+    """
+    return _SETTLE[algorithm_of(limit)]

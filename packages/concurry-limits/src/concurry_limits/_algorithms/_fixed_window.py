@@ -27,17 +27,22 @@ def init(capacity: float, window: float, entries: int = 0) -> list[float]:
     return [capacity, window, float("-inf"), 0.0]
 
 
-def take(s: State, n: float, now: float) -> float:
-    """Count ``n`` at ``now``: 0.0 when granted, else the start of the next window."""
-    window = s[1]
-    start = (now // window) * window
+def _roll(s: State, now: float) -> float:
+    """Start the window holding ``now`` if it is a new one; return its start."""
+    start = (now // s[1]) * s[1]
     if start > s[2]:
         s[2] = start
         s[3] = 0.0
+    return start
+
+
+def take(s: State, n: float, now: float) -> float:
+    """Count ``n`` at ``now``: 0.0 when granted, else the start of the next window."""
+    start = _roll(s, now)
     if s[3] + n <= s[0]:
         s[3] += n
         return 0.0
-    return start + window
+    return start + s[1]
 
 
 def untake(s: State, n: float, now: float) -> None:
@@ -49,8 +54,14 @@ def refund(s: State, n: float, now: float) -> None:
     """No refunds for a fixed window (see the module docstring)."""
 
 
+def charge(s: State, n: float, now: float) -> None:
+    """Count ``n`` used beyond a grant in the current window, above capacity if need be."""
+    _roll(s, now)
+    s[3] += n
+
+
 def stats(s: State, now: float) -> dict[str, float]:
-    """Read-only view: room left in the current window."""
+    """Read-only view: room left in the current window (0 when it is over-used)."""
     start = (now // s[1]) * s[1]
     used = s[3] if start <= s[2] else 0.0
-    return {"capacity": s[0], "window": s[1], "available": s[0] - used}
+    return {"capacity": s[0], "window": s[1], "available": max(0.0, s[0] - used)}

@@ -54,6 +54,12 @@ def refund(s: State, n: float, now: float) -> None:
         s[3] = tat if tat > now else now
 
 
+def charge(s: State, n: float, now: float) -> None:
+    """Add ``n`` units used beyond a grant: the TAT moves ``n`` intervals on, past the window if need be."""
+    tat = s[3]
+    s[3] = (tat if tat > now else now) + n * s[2]
+
+
 def stats(s: State, now: float) -> dict[str, float]:
     """Read-only view: units available now."""
     ahead = max(s[3], now) - now

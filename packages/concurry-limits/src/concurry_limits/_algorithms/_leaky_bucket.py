@@ -55,7 +55,13 @@ def refund(s: State, n: float, now: float) -> None:
     """No refunds for a leaky bucket (see the module docstring)."""
 
 
+def charge(s: State, n: float, now: float) -> None:
+    """Pour in ``n`` used beyond a grant, above capacity if need be (it drains at the leak rate)."""
+    take(s, 0.0, now)
+    s[3] += n
+
+
 def stats(s: State, now: float) -> dict[str, float]:
-    """Read-only view: room left in the bucket now."""
+    """Read-only view: room left in the bucket now (0 while it is over-full)."""
     level = max(0.0, s[3] - max(0.0, now - s[4]) * s[2])
-    return {"capacity": s[0], "window": s[1], "available": s[0] - level}
+    return {"capacity": s[0], "window": s[1], "available": max(0.0, s[0] - level)}

@@ -37,6 +37,10 @@ def untake(s: State, n: float, now: float) -> None:
 refund = untake
 
 
+def charge(s: State, n: float, now: float) -> None:
+    """Nothing: usage reports on a resource are ignored (its units are returned on release)."""
+
+
 def stats(s: State, now: float) -> dict[str, float]:
     """Read-only view: units held and free."""
     return {"capacity": s[0], "held": s[1], "available": s[0] - s[1]}

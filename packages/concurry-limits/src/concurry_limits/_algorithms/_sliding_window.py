@@ -58,31 +58,42 @@ def _expire(s: State, cutoff: float) -> tuple[float, float]:
     return float(left), total
 
 
-def take(s: State, n: float, now: float) -> float:
-    """Log ``n`` at ``now``: 0.0 when granted, else when enough old grants expire."""
+def _live(s: State, now: float) -> tuple[float, float]:
+    """Size and total of the log once grants older than the window ending ``now`` expire."""
     size = s[4]
     total = s[5]
     if size and s[6] <= now - s[1]:
         size, total = _expire(s, now - s[1])
-    if total + n <= s[0]:
-        if size >= s[2]:  # full: the newest slot absorbs the grant and moves to now (safe side)
-            i = int(s[7])
-            s[i + 1] += n
-            if size == 1.0:
-                s[6] = now
+    return size, total
+
+
+def _log(s: State, n: float, now: float, size: float, total: float) -> None:
+    """Append ``(now, n)`` to a log of ``size`` entries summing to ``total``."""
+    if size >= s[2]:  # full: the newest slot absorbs the grant and moves to now (safe side)
+        i = int(s[7])
+        s[i + 1] += n
+        if size == 1.0:
+            s[6] = now
+    else:
+        if size:
+            i = int(s[7]) + 2
+            if i >= _HDR + 2 * int(s[2]):
+                i = _HDR
         else:
-            if size:
-                i = int(s[7]) + 2
-                if i >= _HDR + 2 * int(s[2]):
-                    i = _HDR
-            else:
-                i = _HDR + 2 * int(s[3])
-                s[6] = now
-            s[i + 1] = n
-            s[4] = size + 1.0
-            s[7] = float(i)
-        s[i] = now
-        s[5] = total + n
+            i = _HDR + 2 * int(s[3])
+            s[6] = now
+        s[i + 1] = n
+        s[4] = size + 1.0
+        s[7] = float(i)
+    s[i] = now
+    s[5] = total + n
+
+
+def take(s: State, n: float, now: float) -> float:
+    """Log ``n`` at ``now``: 0.0 when granted, else when enough old grants expire."""
+    size, total = _live(s, now)
+    if total + n <= s[0]:
+        _log(s, n, now, size, total)
         return 0.0
     need = total + n - s[0]
     acc = 0.0
@@ -115,8 +126,14 @@ def refund(s: State, n: float, now: float) -> None:
     """No refunds for a sliding window (see the module docstring)."""
 
 
+def charge(s: State, n: float, now: float) -> None:
+    """Log ``n`` used beyond a grant at ``now``, above capacity if need be."""
+    size, total = _live(s, now)
+    _log(s, n, now, size, total)
+
+
 def stats(s: State, now: float) -> dict[str, float]:
-    """Read-only view: room left in the window ending now."""
+    """Read-only view: room left in the window ending now (0 when it is over-used)."""
     cutoff = now - s[1]
     ring = int(s[2])
     i = int(s[3])
@@ -125,7 +142,7 @@ def stats(s: State, now: float) -> dict[str, float]:
         if s[_HDR + 2 * i] > cutoff:
             used += s[_HDR + 2 * i + 1]
         i = i + 1 if i + 1 < ring else 0
-    return {"capacity": s[0], "window": s[1], "available": s[0] - used}
+    return {"capacity": s[0], "window": s[1], "available": max(0.0, s[0] - used)}
 
 
 def compact(s: Sequence[float]) -> list[float]:

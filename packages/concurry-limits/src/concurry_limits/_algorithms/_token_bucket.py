@@ -53,7 +53,13 @@ def refund(s: State, n: float, now: float) -> None:
     s[3] = tokens if tokens < s[0] else s[0]
 
 
+def charge(s: State, n: float, now: float) -> None:
+    """Take ``n`` tokens used beyond a grant, into debt if need be (refills pay it off)."""
+    take(s, 0.0, now)
+    s[3] -= n
+
+
 def stats(s: State, now: float) -> dict[str, float]:
-    """Read-only view: tokens available now."""
+    """Read-only view: tokens available now (0 while in debt)."""
     tokens = min(s[0], s[3] + max(0.0, now - s[4]) * s[2])
-    return {"capacity": s[0], "window": s[1], "available": tokens}
+    return {"capacity": s[0], "window": s[1], "available": max(0.0, tokens)}

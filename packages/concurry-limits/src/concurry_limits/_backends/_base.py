@@ -81,7 +81,11 @@ class Store:
         self.give_back(items)
 
     def give_back(self, items: Entries) -> None:
-        """Release resources and refund unused tokens: ``(index, amount)`` per item."""
+        """Settle a release, ``(index, amount)`` per item, with the algorithms' `settle_of`.
+
+        A positive amount returns resource units or refunds unused tokens; a
+        negative one charges units used beyond the grant (an over-usage).
+        """
         raise NotImplementedError
 
     def stats(self) -> list[dict[str, float]]:

@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from time import monotonic
 
-from concurry_limits._algorithms import algorithm_of, initial_state
+from concurry_limits._algorithms import algorithm_of, initial_state, settle_of
 from concurry_limits._backends._base import Backend, Entries, Store
 from concurry_limits._limits import Limit
 
@@ -52,7 +52,7 @@ class InProcessStore(Store):
         modules = [algorithm_of(limit) for limit in limits]
         self._takes = tuple(m.take for m in modules)
         self._untakes = tuple(m.untake for m in modules)
-        self._gives = tuple(m.refund for m in modules)
+        self._gives = tuple(settle_of(limit) for limit in limits)
         self._stats = tuple(m.stats for m in modules)
         self._states: Sequence[Any] = (
             states if states is not None else [initial_state(limit) for limit in limits]

@@ -27,7 +27,7 @@ import math
 import threading
 import time
 
-from concurry_limits._algorithms import _sliding_window, algorithm_of, initial_state
+from concurry_limits._algorithms import _sliding_window, algorithm_of, initial_state, settle_of
 from concurry_limits._backends._base import Backend, Entries, Store, attempt
 from concurry_limits._errors import LimitBackendError
 from concurry_limits._limits import Limit, RateLimit
@@ -80,11 +80,7 @@ def _text(raw: Any) -> str:
 
 
 def _key_name(prefix: str, limit: Limit) -> str:
-    if isinstance(limit, RateLimit):
-        sig = f"{limit.algorithm.value}:{limit.capacity:g}/{limit.window:g}"
-    else:
-        sig = f"resource:{limit.capacity}"
-    return f"{prefix}:{limit.key}:{sig}"
+    return f"{prefix}:{limit.key}:{limit.params_signature()}"
 
 
 class RedisStore(Store):
@@ -102,7 +98,7 @@ class RedisStore(Store):
         modules = [algorithm_of(limit) for limit in limits]
         self._takes = tuple(m.take for m in modules)
         self._untakes = tuple(m.untake for m in modules)
-        self._gives = tuple(m.refund for m in modules)
+        self._gives = tuple(settle_of(limit) for limit in limits)
         self._stats = tuple(m.stats for m in modules)
         self._sliding = tuple(m is _sliding_window for m in modules)
         self._keys = tuple(_key_name(prefix, limit) for limit in limits)
