@@ -525,3 +525,10 @@ def test_type_checkers_see_what_each_alias_module_exports(module: str) -> None:
     assert all(seen[n].startswith("concurry_ray:") and not HAS_RAY for n in extra), extra
     for name in set(mod.__all__) - own:
         assert getattr(mod, name) is _real(seen[name]), name
+
+
+@pytest.mark.parametrize("module", _alias_modules())
+def test_star_import_of_each_alias_module_gives_its_all(module: str) -> None:
+    namespace: dict[str, Any] = {}
+    exec(f"from {module} import *", namespace)
+    assert set(importlib.import_module(module).__all__) <= set(namespace)
