@@ -41,3 +41,23 @@ def fresh_backend(name: str) -> Iterator[RedisBackend]:
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
     client.close()
+
+
+#: Every backend of concurry-limits that runs without Ray.
+BACKENDS = ["inprocess", "multiprocess", "redis"]
+
+
+def each_backend(param: str, name: str) -> Iterator[object]:
+    """Body of a fixture parametrised over `BACKENDS`: the name, or a fresh RedisBackend.
+
+    Skips the Redis case only when `unavailable_reason` says so.
+    """
+    if param != "redis":
+        yield param
+        return
+    import pytest
+
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    yield from fresh_backend(name)

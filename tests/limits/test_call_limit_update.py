@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from redis_helpers import fresh_backend, unavailable_reason
+from redis_helpers import BACKENDS, each_backend
 
 from concurry_limits import (
     CallLimit,
@@ -29,15 +29,9 @@ from concurry_limits import (
 ALGORITHMS = [a.name for a in RateLimitAlgorithm]
 
 
-@pytest.fixture(params=["inprocess", "multiprocess", "redis"])
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Iterator[object]:
-    if request.param != "redis":
-        yield request.param
-        return
-    reason = unavailable_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    yield from fresh_backend("test-call-limit")
+    yield from each_backend(request.param, "test-call-limit")
 
 
 def make(backend: object, algorithm: str = "TokenBucket") -> LimitSet:

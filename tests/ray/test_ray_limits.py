@@ -61,3 +61,16 @@ def test_an_explicit_ray_limit_set_in_the_driver(ray_session) -> None:
         assert not limits.try_acquire().successful
     with limits.acquire(timeout=T):
         pass
+
+
+def test_usage_above_the_request_is_counted_by_the_ray_backend(ray_session) -> None:
+    from concurry_limits import LimitUsageWarning
+
+    limits = LimitSet([RateLimit(key="tokens", window=3600, capacity=100)], backend="ray")
+    with (
+        pytest.warns(LimitUsageWarning, match="exceeds the 10 acquired"),
+        limits.acquire({"tokens": 10}, timeout=T) as acq,
+    ):
+        acq.update({"tokens": 150})  # counted by the state actor, not refused
+    assert limits.get_stats()["tokens"]["available"] == 0
+    assert not limits.try_acquire({"tokens": 1}).successful
