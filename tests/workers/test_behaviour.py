@@ -208,7 +208,7 @@ def test_stop_is_idempotent_and_refuses_calls(worker_mode, no_leaks):
     assert w.incr().result(timeout=T) == 1
     w.stop()
     w.stop()
-    with pytest.raises(RuntimeError, match="worker is stopped"):
+    with pytest.raises(RuntimeError, match="Worker is stopped"):
         w.incr()
     with pytest.raises(WorkerStoppedError):
         w.incr()
@@ -217,7 +217,7 @@ def test_stop_is_idempotent_and_refuses_calls(worker_mode, no_leaks):
 def test_context_manager_stops_on_error(worker_mode, no_leaks):
     with pytest.raises(ZeroDivisionError), Counter.options(mode=worker_mode).init() as w:
         1 / 0  # noqa: B018
-    with pytest.raises(RuntimeError, match="worker is stopped"):
+    with pytest.raises(RuntimeError, match="Worker is stopped"):
         w.incr()
 
 
@@ -328,7 +328,7 @@ def test_stop_cancels_queued_and_finishes_running(queuing_mode, gate_files, no_l
     stopper = threading.Thread(target=w.stop, kwargs={"timeout": T})
     stopper.start()
     deadline = time.monotonic() + T
-    with pytest.raises(RuntimeError, match="worker is stopped"):
+    with pytest.raises(RuntimeError, match="Worker is stopped"):
         while time.monotonic() < deadline:  # stop() refuses new calls as soon as it starts
             w.record(-1)
             time.sleep(0.001)

@@ -127,7 +127,7 @@ def test_stop_cancels_calls_not_started_and_returns_in_time(mode, tmp_path, no_l
         elapsed = run_bounded(lambda: pool.stop(timeout=0.5), 15, "stop(timeout=0.5)")
         assert elapsed < 10, elapsed
         assert all(f.cancelled() for f in queued)
-        with pytest.raises(WorkerStoppedError, match="worker is stopped"):
+        with pytest.raises(WorkerStoppedError, match="Worker pool is stopped"):
             pool.run()
         if mode == "process":  # ended at the deadline
             with pytest.raises(WorkerDiedError, match=r"terminated by stop\(timeout=0\.5"):

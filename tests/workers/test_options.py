@@ -119,9 +119,17 @@ def test_temp_config_rejects_bad_keys_and_values(overrides, message):
         ({"mode": "thread", "colour": "red"}, TypeError, "unknown worker option 'colour'"),
         ({"mode": "fibers"}, ValueError, "not a valid ExecutionMode"),
         ({"mode": "thread", "blocking": "maybe"}, ValueError, "blocking must be a bool"),
-        ({"mode": "sync", "max_workers": 4}, ValueError, "max_workers must be 1 for mode='sync'"),
-        ({"mode": "asyncio", "max_workers": 2}, ValueError, "mode='asyncio', got 2"),
-        ({"mode": "sync", "on_demand": True}, ValueError, "on_demand=True is not supported"),
+        ({"mode": "sync", "max_workers": 4}, ValueError, "max_workers must be 1 for Sync mode"),
+        (
+            {"mode": "asyncio", "max_workers": 2},
+            ValueError,
+            r"Asyncio mode \(mode='asyncio'\), got 2",
+        ),
+        (
+            {"mode": "sync", "on_demand": True},
+            ValueError,
+            "on_demand mode is not supported for Sync",
+        ),
         ({"mode": "asyncio", "on_demand": True}, ValueError, "mode='asyncio'"),
         ({"mode": "thread", "max_queued_tasks": 0}, ValueError, "max_queued_tasks must be >= 1"),
         ({"mode": "thread", "max_workers": -1}, ValueError, "max_workers must be >= 0"),
@@ -223,7 +231,8 @@ def test_worker_decorator(no_leaks):
 
 
 def test_decorator_beats_class_keywords(no_leaks):
-    Deco = worker(mode="sync")(type("K", (Keyworded,), {}))
+    with pytest.warns(UserWarning, match="already has class options"):
+        Deco = worker(mode="sync")(type("K", (Keyworded,), {}))
     with Deco.options().init() as w:
         assert w.mode is ExecutionMode.Sync
         assert w.get() == "kw"  # blocking still from the class keywords
@@ -306,7 +315,7 @@ def test_public_objects_pickle_by_their_public_path():
     assert pickle.loads(pickle.dumps(_NO_ARG)) is _NO_ARG
     died = pickle.loads(pickle.dumps(WorkerDiedError("gone", -9)))
     assert died.exitcode == -9 and str(died) == "gone"
-    assert str(pickle.loads(pickle.dumps(WorkerStoppedError()))) == "worker is stopped"
+    assert str(pickle.loads(pickle.dumps(WorkerStoppedError()))) == "Worker is stopped"
     assert "frame" in str(pickle.loads(pickle.dumps(RemoteTraceback("frame"))))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ._algorithm import RetryAlgorithm
 from ._config import RetryConfig
 from ._decorator import retry
-from ._errors import RetryError, RetryValidationError
+from ._errors import RetryConfigError, RetryError, RetryValidationError
 from ._execute import async_execute_with_retry, execute_with_retry
 from ._info import RetryInfo
 from ._loop import Attempt, Retrying, retrying
@@ -22,6 +22,7 @@ __all__ = [
     "Attempt",
     "RetryAlgorithm",
     "RetryConfig",
+    "RetryConfigError",
     "RetryError",
     "RetryInfo",
     "RetryValidationError",

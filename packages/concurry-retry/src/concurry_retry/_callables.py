@@ -12,6 +12,8 @@ instead of failing silently at the first retry.
 
 from __future__ import annotations
 
+from ._errors import RetryConfigError
+
 # Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +43,7 @@ def adapt(fn: Callable[..., Any], value_name: str, field: str) -> Caller:
         field: ``"retry_on"`` or ``"retry_until"``, for error messages.
 
     Raises:
-        TypeError: ``fn`` cannot accept the value, or requires a parameter that
+        RetryConfigError: ``fn`` cannot accept the value, or requires a parameter that
             is never provided.
     """
     import inspect  # only configs with callables pay for it
@@ -70,7 +72,7 @@ def adapt(fn: Callable[..., Any], value_name: str, field: str) -> Caller:
     elif var_kw:
         by_keyword, taken = True, value_name
     else:
-        raise TypeError(
+        raise RetryConfigError(
             f"{field} callable {callable_name(fn)} must accept the {value_name} "
             f"(e.g. lambda {value_name}, **ctx: ...), got signature {inspect.signature(fn)}"
         )
@@ -85,7 +87,7 @@ def adapt(fn: Callable[..., Any], value_name: str, field: str) -> Caller:
         and (p.name not in provided or p.kind is kinds.POSITIONAL_ONLY)
     ]
     if missing:
-        raise TypeError(
+        raise RetryConfigError(
             f"{field} callable {callable_name(fn)} requires {', '.join(missing)}, which is "
             f"never provided; available: {value_name}, {', '.join(CONTEXT_KEYS)}"
         )

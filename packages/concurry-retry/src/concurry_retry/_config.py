@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 
 from ._algorithm import RetryAlgorithm
 from ._callables import adapt
+from ._errors import RetryConfigError
 
 # Not ``typing.TYPE_CHECKING``: importing ``typing`` would slow down ``import concurry_retry``.
 TYPE_CHECKING = False
@@ -44,10 +45,10 @@ def _uniform01() -> float:
 
 def _number(field: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{field} must be a number, got {value!r} ({type(value).__name__})")
+        raise RetryConfigError(f"{field} must be a number, got {value!r} ({type(value).__name__})")
     result = float(value)
     if not math.isfinite(result):
-        raise ValueError(f"{field} must be finite, got {value!r}")
+        raise RetryConfigError(f"{field} must be finite, got {value!r}")
     return result
 
 
@@ -59,7 +60,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def _optional_callable(field: str, value: Any) -> Callable[..., Any] | None:
     if value is not None and not callable(value):
-        raise TypeError(f"{field} must be a callable or None, got {value!r}")
+        raise RetryConfigError(f"{field} must be a callable or None, got {value!r}")
     return value
 
 
@@ -73,9 +74,9 @@ def _parse_retry_on(
     for entry in entries:
         if isinstance(entry, type):
             if not issubclass(entry, BaseException):
-                raise TypeError(f"retry_on types must be exception classes, got {entry!r}")
+                raise RetryConfigError(f"retry_on types must be exception classes, got {entry!r}")
             if not issubclass(entry, Exception) and entry is not BaseException:
-                raise ValueError(
+                raise RetryConfigError(
                     f"retry_on cannot retry {entry.__name__}: only Exception "
                     f"subclasses are ever retried"
                 )
@@ -83,7 +84,9 @@ def _parse_retry_on(
         elif callable(entry):
             filters.append((entry, adapt(entry, "exception", "retry_on")))
         else:
-            raise TypeError(f"retry_on entries must be exception types or callables, got {entry!r}")
+            raise RetryConfigError(
+                f"retry_on entries must be exception types or callables, got {entry!r}"
+            )
     return entries, types, filters
 
 
@@ -92,7 +95,7 @@ def _parse_retry_until(retry_until: Any) -> list[tuple[Callable[..., Any], Calle
     validators: list[tuple[Callable[..., Any], Caller]] = []
     for entry in [] if retry_until is None else _as_list(retry_until):
         if not callable(entry):
-            raise TypeError(f"retry_until entries must be callables, got {entry!r}")
+            raise RetryConfigError(f"retry_until entries must be callables, got {entry!r}")
         validators.append((entry, adapt(entry, "result", "retry_until")))
     return validators
 
@@ -138,8 +141,9 @@ class RetryConfig:
     just the keys they name.
 
     Raises:
-        TypeError: A field has the wrong type.
-        ValueError: A field is out of range or an unknown algorithm name.
+        RetryConfigError: A field has the wrong type or is out of range (both a
+            ``TypeError`` and a ``ValueError``, so either ``except`` catches it).
+        ValueError: An unknown algorithm name.
     """
 
     __slots__ = (*FIELDS, "_types", "_filters", "_validators", "_passthrough")
@@ -174,28 +178,32 @@ class RetryConfig:
         sleep: Callable[[float], Any] | None = None,
     ) -> None:
         if isinstance(num_retries, bool):
-            raise TypeError(f"num_retries must be an int >= 0, got {num_retries!r}")
+            raise RetryConfigError(f"num_retries must be an int >= 0, got {num_retries!r}")
         try:
             num_retries = operator.index(num_retries)  # also numpy integers
         except TypeError:
-            raise TypeError(f"num_retries must be an int >= 0, got {num_retries!r}") from None
+            raise RetryConfigError(
+                f"num_retries must be an int >= 0, got {num_retries!r}"
+            ) from None
         if num_retries < 0:
-            raise ValueError(f"num_retries must be >= 0, got {num_retries}")
+            raise RetryConfigError(f"num_retries must be >= 0, got {num_retries}")
 
         entries, types, filters = _parse_retry_on(retry_on)
         validators = _parse_retry_until(retry_until)
         algorithm = RetryAlgorithm(retry_algorithm)
         wait = _number("retry_wait", retry_wait)
         if wait < 0:
-            raise ValueError(f"retry_wait must be >= 0, got {retry_wait!r}")
+            raise RetryConfigError(f"retry_wait must be >= 0, got {retry_wait!r}")
         jitter = _number("retry_jitter", retry_jitter)
         if not 0.0 <= jitter <= 1.0:
-            raise ValueError(f"retry_jitter must be in [0, 1], got {retry_jitter!r}")
+            raise RetryConfigError(f"retry_jitter must be in [0, 1], got {retry_jitter!r}")
         max_wait = None
         if retry_max_wait is not None:
             max_wait = _number("retry_max_wait", retry_max_wait)
             if max_wait <= 0:
-                raise ValueError(f"retry_max_wait must be > 0 or None, got {retry_max_wait!r}")
+                raise RetryConfigError(
+                    f"retry_max_wait must be > 0 or None, got {retry_max_wait!r}"
+                )
 
         values = {
             "num_retries": num_retries,

@@ -4,12 +4,16 @@ Hierarchy::
 
     Exception
      └── RetryError                 base of every error this package raises itself
-          └── RetryValidationError  every attempt's result failed ``retry_until``
+          ├── RetryValidationError  every attempt's result failed ``retry_until``
+          └── RetryConfigError      a ``RetryConfig`` field is invalid (also a
+                                    ``TypeError`` and a ``ValueError``)
 
 When retries on *exceptions* are exhausted, the original last exception is
 re-raised unchanged (with a note added), never wrapped: callers keep catching
-the errors they already know. Bad configuration raises the standard
-``TypeError`` / ``ValueError`` naming the field and the offending value.
+the errors they already know. Bad configuration raises ``RetryConfigError``
+naming the field and the offending value; it subclasses both ``TypeError``
+and ``ValueError``, so ``except TypeError`` and ``except ValueError`` (what
+the original concurry's validated config raised) both catch it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,14 @@ def _short_repr(value: Any) -> str:
 
 class RetryError(Exception):
     """Base class of the errors raised by concurry-retry itself."""
+
+
+class RetryConfigError(RetryError, TypeError, ValueError):
+    """A ``RetryConfig`` field (or a retry option) has a wrong type or value.
+
+    The message names the field and the offending value, e.g. ``retry_on
+    entries must be exception types or callables, got 3``.
+    """
 
 
 class RetryValidationError(RetryError):

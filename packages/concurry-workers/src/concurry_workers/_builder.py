@@ -10,7 +10,7 @@ from ._pool import start_pool
 from ._retry import build_retry_plan
 from ._start import start_worker
 
-__all__ = ["WorkerBuilder"]
+__all__ = ["WorkerBuilder", "class_keyword_options", "class_options"]
 
 # (class, config version, options) -> validated options, version, spec, retry plan
 _CACHE: dict[Any, tuple[Any, ...]] = {}
@@ -53,11 +53,7 @@ class WorkerBuilder:
         if version == self._version:
             return self._spec, self._retry_plan
         cls = self._worker_cls
-        spec = resolve_spec(
-            self._options,
-            getattr(cls, "__concurry_decorator_options__", {}),
-            _class_options(cls),
-        )
+        spec = resolve_spec(self._options, class_options(cls))
         plan = build_retry_plan(spec.retry, cls)
         self._version = version
         self._spec, self._retry_plan = spec, plan
@@ -88,7 +84,22 @@ class WorkerBuilder:
         return f"WorkerBuilder({self._worker_cls.__name__}, mode={self._spec.mode.value!r})"
 
 
-def _class_options(cls: type) -> dict[str, Any]:
+def class_options(cls: type) -> dict[str, Any]:
+    """The options ``cls`` carries: class keywords and ``@worker(...)`` arguments.
+
+    Merged along the MRO, a more derived class winning; on one class the
+    decorator's (it makes a subclass) win over the keywords of the class it wraps.
+    """
+    merged: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        own = vars(klass)
+        merged.update(own.get("__concurry_class_options__", {}))
+        merged.update(own.get("__concurry_decorator_options__", {}))
+    return merged
+
+
+def class_keyword_options(cls: type) -> dict[str, Any]:
+    """The class-keyword options of ``cls`` and its bases (``class W(Worker, mode=...)``)."""
     merged: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         merged.update(vars(klass).get("__concurry_class_options__", {}))

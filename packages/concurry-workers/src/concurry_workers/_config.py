@@ -9,6 +9,10 @@ validated on assignment::
     global_config.defaults.num_retries = 2
     with temp_config(global_num_retries=2, thread_max_queued_tasks=7):
         ...
+
+``get_defaults(mode)``, ``reset_to_defaults()`` and ``model_dump()`` are the
+original concurry's names for reading and resetting it; its polling keys are
+accepted with a ``DeprecationWarning`` (``_config_retired``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ._config_retired import is_retired, warn_retired
 from ._enums import ExecutionMode
 from ._sentinel import _NO_ARG
 from ._validate import VALIDATORS
@@ -61,6 +66,12 @@ _MODE_DEFAULTS: dict[str, dict[str, Any]] = {
 _MODE_FIELDS = tuple(f for f in _DEFAULTS if f not in ("mode", "task_decorator_on_demand"))
 
 
+def _mode_values(mode: str) -> dict[str, Any]:
+    values: dict[str, Any] = dict.fromkeys(_MODE_FIELDS, _NO_ARG)
+    values.update(_MODE_DEFAULTS[mode])
+    return values
+
+
 _version = [0]
 
 
@@ -74,14 +85,24 @@ def config_version() -> int:
 
 
 class ConfigSection:
-    """One section of ``global_config``: validated attributes, inheriting from a parent."""
+    """One section of ``global_config``: validated attributes, inheriting from a parent.
 
-    __slots__ = ("_name", "_parent", "_values")
+    The original concurry's polling keys (``polling_*``, ...) are accepted as
+    attributes with a ``DeprecationWarning`` and have no effect.
+    """
+
+    __slots__ = ("_name", "_parent", "_retired", "_values")
 
     def __init__(self, name: str, values: dict[str, Any], parent: ConfigSection | None) -> None:
         object.__setattr__(self, "_name", name)
         object.__setattr__(self, "_parent", parent)
         object.__setattr__(self, "_values", dict.fromkeys(values, _NO_ARG))
+        object.__setattr__(self, "_retired", {})
+        self.load(values)
+
+    def load(self, values: dict[str, Any]) -> None:
+        """Set every field from ``values`` (validated; ``_NO_ARG`` = inherit)."""
+        self._retired.clear()
         for key, value in values.items():
             setattr(self, key, value)
 
@@ -89,9 +110,16 @@ class ConfigSection:
         """The names of the fields of this section."""
         return tuple(self._values)
 
+    def model_dump(self) -> dict[str, Any]:
+        """The effective value of every field (inherited ones resolved), as a dict."""
+        return {key: getattr(self, key) for key in self._values}
+
     def __getattr__(self, key: str) -> Any:
         values = object.__getattribute__(self, "_values")
         if key not in values:
+            if is_retired(key):
+                warn_retired(key, stacklevel=2)
+                return object.__getattribute__(self, "_retired").get(key)
             raise AttributeError(
                 f"config section {self._name!r} has no field {key!r}; "
                 f"valid fields: {', '.join(sorted(values))}"
@@ -106,6 +134,10 @@ class ConfigSection:
 
     def __setattr__(self, key: str, value: Any) -> None:
         if key not in self._values:
+            if is_retired(key):
+                warn_retired(key, stacklevel=2)
+                self._retired[key] = value
+                return
             raise AttributeError(
                 f"config section {self._name!r} has no field {key!r}; "
                 f"valid fields: {', '.join(sorted(self._values))}"
@@ -134,13 +166,39 @@ class GlobalConfig:
         sync, thread, process, asyncio, ray: Per-mode sections.
     """
 
+    defaults: ConfigSection
+    sync: ConfigSection
+    thread: ConfigSection
+    process: ConfigSection
+    asyncio: ConfigSection
+    ray: ConfigSection
+
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self.defaults = ConfigSection("defaults", dict(_DEFAULTS), None)
-        for mode, overrides in _MODE_DEFAULTS.items():
-            values: dict[str, Any] = dict.fromkeys(_MODE_FIELDS, _NO_ARG)
-            values.update(overrides)
-            setattr(self, mode, ConfigSection(mode, values, self.defaults))
+        for mode in _MODE_DEFAULTS:
+            setattr(self, mode, ConfigSection(mode, _mode_values(mode), self.defaults))
+
+    def get_defaults(self, mode: str | ExecutionMode) -> ConfigSection:
+        """The section of ``mode`` (any alias): its values, inherited ones resolved.
+
+        Example:
+            >>> global_config.get_defaults("thread").max_queued_tasks
+            100
+        """
+        return self.section(mode)
+
+    def reset_to_defaults(self) -> None:
+        """Restore every section to the library's defaults (what ``import`` gave)."""
+        with self._lock:
+            self.defaults.load(dict(_DEFAULTS))
+            for mode in _MODE_DEFAULTS:
+                self.section(mode).load(_mode_values(mode))
+            _bump()
+
+    def model_dump(self) -> dict[str, dict[str, Any]]:
+        """Every section's effective values: ``{"defaults": {...}, "thread": {...}, ...}``."""
+        return {name: getattr(self, name).model_dump() for name in ("defaults", *_MODE_DEFAULTS)}
 
     def section(self, name: str | ExecutionMode) -> ConfigSection:
         """The section for ``"defaults"``/``"global"`` or an execution mode (any alias)."""
@@ -154,6 +212,9 @@ class GlobalConfig:
         return getattr(self.section(mode), key)
 
     def _split(self, key: str) -> tuple[ConfigSection, str]:
+        """The section and field a temp_config key names (a retired key: field "")."""
+        if is_retired(key):
+            return self.defaults, ""
         names = ["global", "defaults", *_MODE_DEFAULTS]
         for name in sorted(names, key=len, reverse=True):
             if key.startswith(name + "_"):
@@ -178,6 +239,9 @@ class GlobalConfig:
             try:
                 for key, value in overrides.items():
                     section, field = self._split(key)
+                    if not field:
+                        warn_retired(key, stacklevel=3)  # temp <- contextlib <- the with
+                        continue
                     saved.append((section, field, section.raw(field)))
                     setattr(section, field, value)
             except BaseException:

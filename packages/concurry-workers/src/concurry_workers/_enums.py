@@ -33,7 +33,15 @@ class _FriendlyEnum(StrEnum):
                 if key in {_norm(k) for k in keys}:
                     return member
         choices = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(f"{value!r} is not a valid {cls.__name__}; choose one of {choices}")
+        prefix = cls._invalid_prefix(value)
+        raise ValueError(
+            f"{prefix}{value!r} is not a valid {cls.__name__}; choose one of {choices}"
+        )
+
+    @classmethod
+    def _invalid_prefix(cls, value: object) -> str:
+        """Text put before the "is not a valid" message (a phrase users match on)."""
+        return ""
 
     def __str__(self) -> str:
         return self.value
@@ -52,6 +60,10 @@ class ExecutionMode(_FriendlyEnum):
     Processes = "process"
     Asyncio = "asyncio"
     Ray = "ray"
+
+    @classmethod
+    def _invalid_prefix(cls, value: object) -> str:
+        return "Invalid mode: "  # the original concurry's phrase
 
     @classmethod
     def _aliases(cls) -> dict[str, tuple[str, ...]]:

@@ -26,6 +26,7 @@ __all__ = [
     "WorkerDiedError",
     "WorkerError",
     "WorkerStoppedError",
+    "stopped_message",
 ]
 
 
@@ -34,10 +35,26 @@ class WorkerError(Exception):
 
 
 class WorkerStoppedError(WorkerError, RuntimeError):
-    """A method was called on a worker after ``stop()``."""
+    """A method was called on a worker (or pool) after ``stop()``.
 
-    def __init__(self, message: str = "worker is stopped") -> None:
+    The message starts with "Worker is stopped" or "Worker pool is stopped"
+    (the original concurry's phrases, which users match on) and names the call.
+    """
+
+    def __init__(self, message: str = "Worker is stopped") -> None:
         super().__init__(message)
+
+
+def stopped_message(subject: str, owner: str, name: str | None) -> str:
+    """The message of a call refused because ``stop()`` was called.
+
+    Args:
+        subject: "Worker" or "Worker pool".
+        owner: The worker class's name.
+        name: The method called (None: a function given to ``submit``/``map``).
+    """
+    target = f"{owner}.{name}()" if name is not None else f"a function submitted to {owner}"
+    return f"{subject} is stopped: {target} was called after stop()"
 
 
 class WorkerDiedError(WorkerError, RuntimeError):

@@ -21,8 +21,10 @@ class Executor(concurrent.futures.Executor):
     """A drop-in ``concurrent.futures.Executor`` running on concurry workers.
 
     ``submit`` returns a real ``concurrent.futures.Future`` (so
-    ``concurrent.futures.wait``/``as_completed`` work); ``shutdown(wait=True)``
-    lets submitted work finish, ``cancel_futures=True`` cancels what is queued.
+    ``concurrent.futures.wait``/``as_completed`` work), or with
+    ``blocking=True`` the value itself; ``shutdown(wait=True)`` (also
+    ``stop()``) lets submitted work finish, ``cancel_futures=True`` cancels
+    what is queued.
 
     Args:
         mode: Execution mode (sync, thread, process, asyncio, ray).
@@ -45,14 +47,23 @@ class Executor(concurrent.futures.Executor):
         self._maps: weakref.WeakSet[_MapBox] = weakref.WeakSet()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """Schedule ``fn(*args, **kwargs)``; returns a ``concurrent.futures.Future``."""
+        """Schedule ``fn(*args, **kwargs)``; returns a ``concurrent.futures.Future``.
+
+        With ``blocking=True`` it waits and returns the value (or raises the error).
+
+        Raises:
+            TypeError: ``fn`` is not callable ("submit() requires a callable ...").
+            RuntimeError: The executor was shut down.
+        """
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
         try:
             outcome = self._workers.submit(fn, *args, **kwargs)
         except WorkerStoppedError:
             raise RuntimeError("cannot schedule new futures after shutdown") from None
-        future = _as_concurrent(outcome, self._workers.blocking)
+        if self._workers.blocking:
+            return outcome  # the value, as the original concurry's blocking executor
+        future = _as_concurrent(outcome)
         if not future.done():
             with self._lock:
                 self._outstanding.add(future)
@@ -107,6 +118,10 @@ class Executor(concurrent.futures.Executor):
                 name="concurry-executor-shutdown",
                 daemon=True,
             ).start()
+
+    def stop(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Same as ``shutdown()`` (the original concurry's name)."""
+        self.shutdown(wait, cancel_futures=cancel_futures)
 
 
 def _finish(outstanding: list[Any], maps: list[_MapBox], workers: Any) -> None:
@@ -166,14 +181,12 @@ class _MapBox:
                 self._error = concurrent.futures.CancelledError()
 
 
-def _as_concurrent(outcome: Any, blocking: bool) -> concurrent.futures.Future[Any]:
+def _as_concurrent(outcome: Any) -> concurrent.futures.Future[Any]:
     if isinstance(outcome, ConcurrentFuture):
         return outcome.future
+    # an inline mode's settled SyncFuture
     future: concurrent.futures.Future[Any] = concurrent.futures.Future()
     future.set_running_or_notify_cancel()
-    if blocking:
-        future.set_result(outcome)
-        return future
     exc = outcome.exception()
     if exc is not None:
         future.set_exception(exc)

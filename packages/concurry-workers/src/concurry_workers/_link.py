@@ -64,7 +64,7 @@ from concurrent.futures import _base as _futures_base
 from time import monotonic
 from typing import Any
 
-from ._errors import WorkerStoppedError
+from ._errors import WorkerStoppedError, stopped_message
 from ._unwrap import call_has_futures, collect_futures, unwrap_call
 
 __all__ = ["CANCELLED", "ERROR", "OK", "CallFuture", "Link", "cancel_unrun"]
@@ -145,6 +145,7 @@ class Link:
         self._queued = 0
         self._unsent: deque[CallFuture] = deque()
         self._next_id = 0
+        self._sent = 0  # calls handed to the transport so far
         self._transport_closed = False
         self._kick_due = False
         self._stopping = False
@@ -152,6 +153,9 @@ class Link:
         self._stop_lock = threading.Lock()
         #: A weak reference to the proxy's handle; its callback is ``owner_dropped``.
         self.owner: Any = None
+        #: How a call refused after ``stop()`` names its target (set by the proxy):
+        #: ("Worker" or "Worker pool", the worker class's name).
+        self.stopped_names = ("Worker", "worker")
 
     # -- introspection ------------------------------------------------------------------
     @property
@@ -176,6 +180,12 @@ class Link:
         """Calls admitted and not finished (resolving, sent or running)."""
         with self._lock:
             return len(self._table)
+
+    @property
+    def sent(self) -> int:
+        """Calls handed to the transport so far (a pool: dispatched to its workers)."""
+        with self._lock:
+            return self._sent
 
     @property
     def waiting(self) -> int:
@@ -212,7 +222,7 @@ class Link:
             if self._state is not ALIVE:
                 death = self._death
                 if self._state is not BROKEN or death is None:
-                    raise WorkerStoppedError()
+                    raise WorkerStoppedError(stopped_message(*self.stopped_names, name))
                 future._phase = DONE
                 kick = False
             else:
@@ -226,6 +236,7 @@ class Link:
                 self._table[future._id] = future
                 if not needs and not self._unsent:
                     future._phase = SENT  # the common case: straight to the transport
+                    self._sent += 1
                     kick = self.transport.send((future,))
                 else:
                     future._phase = UNSENT
@@ -244,7 +255,7 @@ class Link:
     def run_inline(self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run a call in the caller's thread (inline transports) and return its result."""
         if self._state is not ALIVE:
-            raise WorkerStoppedError()
+            raise WorkerStoppedError(stopped_message(*self.stopped_names, name))
         return self.transport.run_inline((name, args, kwargs))
 
     # -- called with the lock held ------------------------------------------------------
@@ -281,8 +292,10 @@ class Link:
             unsent.popleft()
             head._phase = SENT
             batch.append(head)
-        if batch and self.transport.send(batch):
-            self._kick_due = True
+        if batch:
+            self._sent += len(batch)
+            if self.transport.send(batch):
+                self._kick_due = True
 
     def _take_kick(self) -> bool:
         due, self._kick_due = self._kick_due, False

@@ -152,11 +152,17 @@ def resolve_spec(*layers: dict[str, Any]) -> WorkerSpec:
 
     on_demand = bool(merged.get("on_demand", False))
     if on_demand and mode in (ExecutionMode.Sync, ExecutionMode.Asyncio):
-        raise ValueError(f"on_demand=True is not supported for mode={mode.value!r}")
+        raise ValueError(
+            f"on_demand mode is not supported for {mode.name} (mode={mode.value!r}): "
+            f"it runs one worker; got on_demand=True"
+        )
     max_workers = pick("max_workers")
     if mode in (ExecutionMode.Sync, ExecutionMode.Asyncio):
         if max_workers not in (None, 1):
-            raise ValueError(f"max_workers must be 1 for mode={mode.value!r}, got {max_workers}")
+            raise ValueError(
+                f"max_workers must be 1 for {mode.name} mode (mode={mode.value!r}), "
+                f"got {max_workers}"
+            )
         max_workers = 1
     elif max_workers is None:
         max_workers = 1

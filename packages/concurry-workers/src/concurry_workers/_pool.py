@@ -22,17 +22,22 @@ from ._on_demand import make_on_demand_transport
 from ._options import WorkerSpec
 from ._pool_transport import PoolTransport, SlotLink
 from ._proxy import _ProxyBase, proxy_class_for
+from ._proxy_attrs import PoolAttributes
 from ._retry import build_retry_plan
 from ._start import make_transport
 
 __all__ = ["WorkerPool", "start_pool"]
 
 
-class WorkerPool(_ProxyBase):
+class WorkerPool(PoolAttributes, _ProxyBase):
     """A pool proxy: ``pool.method(...)`` runs on one of its workers.
 
     Created by ``.init()`` when ``max_workers > 1`` or ``on_demand=True``.
+    Besides a proxy's read-only options it has ``max_workers``,
+    ``load_balancing`` and ``on_demand``.
     """
+
+    _kind = "Worker pool"
 
     def __init__(
         self, worker_cls: type, spec: WorkerSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -86,7 +91,8 @@ class WorkerPool(_ProxyBase):
             (on-demand calls admitted and not finished), ``worker_states``
             (per worker: "ready", "starting" while a replacement starts, "failed"
             when it could not start, "down" once stopped), ``load_balancer``
-            (``algorithm``, ``total_dispatched``) and ``stopped``.
+            (``algorithm``, ``total_dispatched``: calls handed to workers so
+            far, on-demand ones included) and ``stopped``.
         """
         spec, link = self._spec, self._link
         transport = link.transport
@@ -116,7 +122,7 @@ class WorkerPool(_ProxyBase):
             "on_demand_active": on_demand_active,
             "load_balancer": {
                 "algorithm": spec.load_balancing.value,
-                "total_dispatched": sum(total),
+                "total_dispatched": link.sent,
             },
             "stopped": link.closed,
         }

@@ -2,8 +2,9 @@
 
 Any public attribute of the worker class becomes a remote method: calling it
 returns a future (or the value when ``blocking=True``). The proxy's own
-names are few (``stop``, ``mode``, ``blocking``, ``worker_class``) and a
-worker method with one of those names other than ``stop`` wins over it.
+names are few: ``stop`` and the read-only options of ``_proxy_attrs``
+(``mode``, ``blocking``, ``max_queued_tasks``, ...); a worker method with
+one of those names other than ``stop`` wins over it.
 
 Lifetime: the proxy and every remote method taken from it share one
 ``_Handle``; nothing inside the worker refers back to it. When the last of
@@ -20,11 +21,11 @@ from typing import Any
 
 from concurry_futures import ConcurrentFuture, SyncFuture
 
-from ._enums import ExecutionMode
 from ._errors import WorkerStoppedError
 from ._invoke import Call
 from ._link import Link
 from ._options import WorkerSpec
+from ._proxy_attrs import MODE_ONLY, ProxyAttributes, mode_only_error
 from ._sentinel import _NO_ARG
 from ._validate import as_stop_timeout
 
@@ -107,16 +108,19 @@ def _finished(run: Callable[..., Any], *args: Any) -> Future[Any]:
     return future
 
 
-class _ProxyBase:
+class _ProxyBase(ProxyAttributes):
     """What single-worker proxies and pools share: remote methods over one link.
 
-    Subclasses set ``_kind`` (for errors and the repr).
+    Subclasses set ``_kind`` (how errors name them: "Worker" or "Worker pool").
     """
+
+    _kind = "Worker"
 
     def __init__(self, worker_cls: type, spec: WorkerSpec, link: Link) -> None:
         self._worker_cls = worker_cls
         self._spec = spec
         self._link = link
+        link.stopped_names = (self._kind, worker_cls.__name__)
         # the handle submits calls; remote methods share it (see the module doc)
         handle = _Handle(link, spec.blocking)
         self._submit: Callable[[Call], Any] = handle
@@ -131,32 +135,20 @@ class _ProxyBase:
 
     # -- attribute access -------------------------------------------------------------
     def __getattr__(self, name: str) -> RemoteMethod:
+        if name in MODE_ONLY and not hasattr(self._worker_cls, name):
+            raise mode_only_error(name, self._spec.mode)  # (the property refused it)
         if name.startswith("_") or not (self._dynamic or hasattr(self._worker_cls, name)):
             raise AttributeError(f"{self._worker_cls.__name__!r} worker has no method {name!r}")
         method = RemoteMethod(self._submit, name, self._worker_cls.__name__)
         self.__dict__[name] = method  # no cycle: the method holds the handle, not the proxy
         return method
 
-    @property
-    def mode(self) -> ExecutionMode:
-        """The execution mode."""
-        return self._spec.mode
-
-    @property
-    def blocking(self) -> bool:
-        """True when calls return results directly."""
-        return self._spec.blocking
-
-    @property
-    def worker_class(self) -> type:
-        """The user's worker class."""
-        return self._worker_cls
-
     # -- lifecycle --------------------------------------------------------------------
     def stop(self, timeout: float | None = None) -> None:
         """Stop the worker(s); idempotent and always bounded in time.
 
-        New calls raise ``RuntimeError("worker is stopped")``, calls still
+        New calls raise ``WorkerStoppedError`` (a ``RuntimeError``: "Worker is
+        stopped", for a pool "Worker pool is stopped"), calls still
         queued are cancelled, a running call finishes and gets its result.
 
         Args:
@@ -188,7 +180,10 @@ class WorkerProxy(_ProxyBase):
     Attributes:
         mode: The worker's ``ExecutionMode``.
         blocking: Whether calls return values instead of futures.
-        worker_class: The user's worker class.
+        worker_cls: The user's worker class (also ``worker_class``).
+        max_queued_tasks: The cap on calls in flight (None: none).
+        unwrap_futures: Whether future arguments are resolved first.
+        mp_context: The process start method (process mode only).
     """
 
     def __repr__(self) -> str:

@@ -34,6 +34,9 @@ __all__ = [
 
 PLAIN, FIRST_TRY, FULL = 0, 1, 2
 
+#: The per-method key that configures the functions a TaskWorker runs.
+SUBMIT = "submit"
+
 
 def _lane(config: Any) -> int:
     if not config.active:
@@ -50,7 +53,8 @@ class RetryPlan:
 
     Args:
         default: The config of methods not named explicitly.
-        per_method: Configs of the methods named in a per-method option.
+        per_method: Configs of the methods named in a per-method option (key
+            ``None``: functions run by a TaskWorker, from its ``"submit"`` entry).
         worker_name: The worker class name passed to filters and validators.
 
     Attributes:
@@ -58,7 +62,7 @@ class RetryPlan:
         default_lane: Lane of every other method and of task calls.
     """
 
-    def __init__(self, default: Any, per_method: dict[str, Any], worker_name: str) -> None:
+    def __init__(self, default: Any, per_method: dict[str | None, Any], worker_name: str) -> None:
         self.default = default
         self.per_method = per_method
         self.worker_name = worker_name
@@ -67,7 +71,7 @@ class RetryPlan:
 
     def config_for(self, name: str | None) -> Any:
         """The config used for method ``name`` (``None``: task calls)."""
-        return self.per_method.get(name, self.default) if name is not None else self.default
+        return self.per_method.get(name, self.default)
 
     def lane(self, name: str | None) -> int:
         """How calls of method ``name`` run: ``PLAIN``, ``FIRST_TRY`` or ``FULL``."""
@@ -189,12 +193,13 @@ def check_method_names(retry: dict[str, Any], worker_cls: type) -> None:
     if hasattr(worker_cls, "__getattr__"):
         return
     known: set[str] | None = None
+    task_worker = _is_task_worker(worker_cls)
     for option in PER_METHOD:
         value = retry.get(option)
         if not isinstance(value, dict):
             continue
         for key in value:
-            if key == "*":
+            if key == "*" or (key == SUBMIT and task_worker):
                 continue
             if known is None:
                 known = public_methods(worker_cls)
@@ -202,14 +207,18 @@ def check_method_names(retry: dict[str, Any], worker_cls: type) -> None:
                 raise ValueError(_unknown_method_message(option, key, worker_cls, known))
 
 
+def _is_task_worker(worker_cls: type) -> bool:
+    return any(k.__name__ == "TaskWorker" and _is_ours(k) for k in worker_cls.__mro__)
+
+
 def _unknown_method_message(option: str, key: Any, worker_cls: type, known: set[str]) -> str:
     listed = ", ".join(sorted(known)) or "(none)"
     name = worker_cls.__name__
-    if any(k.__name__ == "TaskWorker" and _is_ours(k) for k in worker_cls.__mro__):
+    if _is_task_worker(worker_cls):
         return (
             f"{option}[{key!r}]: {name!r} worker has no method {key!r}; functions run "
-            f"by submit, map and @task all use the '*' entry, and other per-method keys "
-            f"must name methods of the worker class; public methods: {listed}"
+            f"by submit, map and @task use the 'submit' entry if given, else the '*' entry; other "
+            f"per-method keys must name methods of the worker class; public methods: {listed}"
         )
     return (
         f"{option}[{key!r}]: per-method retry keys must be '*' or a public method of the "
@@ -238,7 +247,11 @@ def build_retry_plan(retry: dict[str, Any], worker: type | str) -> RetryPlan | N
         worker_name = worker.__name__
     methods = {m for v in retry.values() if isinstance(v, dict) for m in v if m != "*"}
     default = _make_config(_values_for(retry, "*"))
-    per_method = {m: _make_config(_values_for(retry, m)) for m in methods}
+    per_method: dict[str | None, Any] = {m: _make_config(_values_for(retry, m)) for m in methods}
+    if SUBMIT in per_method:
+        # the original's TaskWorker ran functions through its "submit" method, so
+        # that key configures them (task calls; see check_method_names)
+        per_method[None] = per_method[SUBMIT]
     configs = [default, *per_method.values()]
     if all(c.num_retries == 0 and not c.retry_until for c in configs):
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._auto_init import plain_new
 from ._invoke import Invoker
 
 __all__ = ["Runtime", "WorkerRuntime"]
@@ -59,7 +60,7 @@ class WorkerRuntime:
 def _new(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if cls.__new__ is object.__new__:
         return object.__new__(cls)
-    return cls.__new__(cls, *args, **kwargs)
+    return plain_new(cls, args, kwargs)  # never auto-init's __new__ (a worker in the worker)
 
 
 def _set_limits(instance: Any, limits: Any) -> bool:

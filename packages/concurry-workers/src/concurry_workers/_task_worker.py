@@ -37,7 +37,7 @@ class _TaskMethods:
         if self._bound:
             return self._submit((TASK, (BOUND, *args), kwargs))
         if not args or not callable(args[0]):
-            raise TypeError(f"submit() needs a callable first argument, got {args[:1]!r}")
+            raise TypeError(_not_callable("submit", args))
         return self._submit((TASK, args, kwargs))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -87,7 +87,7 @@ class _TaskMethods:
             iterables: tuple[Iterable[Any], ...] = args
         else:
             if not args or not callable(args[0]):
-                raise TypeError(f"map() needs a callable first argument, got {args[:1]!r}")
+                raise TypeError(_not_callable("map", args))
             fn, iterables = args[0], args[1:]
         if not iterables:
             raise TypeError("map() needs at least one iterable")
@@ -102,6 +102,14 @@ class _TaskMethods:
             ordered=ordered,
             window=window,
         )
+
+
+def _not_callable(method: str, args: tuple[Any, ...]) -> str:
+    got = f"{args[0]!r} ({type(args[0]).__name__})" if args else "no arguments"
+    return (
+        f"{method}() requires a callable as its first argument (no function was bound "
+        f"with .init(fn=...)), got {got}"
+    )
 
 
 class TaskWorkerProxy(_TaskMethods, WorkerProxy):

@@ -42,7 +42,9 @@ def as_bool(name: str, value: Any) -> bool:
 def as_mode(name: str, value: Any) -> ExecutionMode:
     """Accept an ``ExecutionMode`` member, name or alias."""
     if not isinstance(value, str):
-        raise ValueError(f"{name} must be an ExecutionMode or a string, got {value!r}")
+        raise ValueError(
+            f"Invalid mode: {name} must be an ExecutionMode or a string, got {value!r}"
+        )
     return ExecutionMode(value)
 
 
