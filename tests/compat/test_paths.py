@@ -192,7 +192,9 @@ def test_a_pool_is_a_worker_proxy_pool_and_no_single_proxy(options: dict[str, An
 
 
 @pytest.mark.parametrize(
-    "obj", [object(), Echo, Path("."), "thread", concurry.LimitSet([])], ids=repr
+    "obj",
+    [object(), Echo, Path("."), "thread", concurry.LimitSet([])],
+    ids=["object", "worker-class", "path", "mode-name", "limit-set"],
 )
 def test_other_objects_are_no_proxies(obj: object) -> None:
     assert not isinstance(obj, WorkerProxy)

@@ -186,7 +186,7 @@ def test_progress_bar_instance_and_failure_colour(make: Maker) -> None:
     assert "229;57;53" in _out(buf)
 
 
-@pytest.mark.parametrize("bad", [3, "yes", 1.5, object()])
+@pytest.mark.parametrize("bad", [3, "yes", 1.5, object()], ids=["int", "str", "float", "object"])
 def test_bad_progress_is_a_value_error(bad: Any) -> None:
     with pytest.raises(ValueError, match="progress must be None, a bool, a dict"):
         wait([1], progress=bad)
