@@ -328,3 +328,37 @@ def test_worker_decorator_keeps_a_user_options_method(no_leaks):
     with HasOptions.options(mode="thread").init() as w:
         assert w.options().result(timeout=T) == "mine"
     assert HasOptions().options() == "mine"
+
+
+class _OwnNew(Worker, mode="sync", blocking=True):
+    """An auto-init class with its own ``__new__``."""
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        obj.via_new = args
+        return obj
+
+    def __init__(self, *args):
+        self.args = args
+
+    def seen(self):
+        return self.via_new, self.args
+
+
+class _OwnNewChild(_OwnNew):
+    pass
+
+
+def test_auto_init_keeps_a_class_own_new(no_leaks):
+    for cls in (_OwnNew, _OwnNewChild):
+        w = cls(1, 2)  # a proxy; the instance inside is made by the class's __new__
+        try:
+            assert w.seen() == ((1, 2), (1, 2))
+        finally:
+            w.stop()
+    import pickle
+
+    instance = object.__new__(_OwnNew)
+    instance.__dict__.update(via_new=(), args=(4,))
+    copied = pickle.loads(pickle.dumps(instance))  # rebuilt by __new__, not started
+    assert isinstance(copied, _OwnNew) and copied.args == (4,)
