@@ -37,7 +37,7 @@ from concurry_workers.plugin import (
 )
 
 from ._session import ensure_ray
-from ._tasks import TASK_OPTION_KEYS, remote_task
+from ._tasks import TASK_OPTION_KEYS, FunctionTasks
 from ._values import Failure, RayCallFuture, StoredValue, adopt_futures, failed_argument
 
 __all__ = ["RayBackend"]
@@ -273,7 +273,7 @@ class RayBackend(WorkerBackend):
         self._init_completion(ray)
         if self._tasks:
             options = {k: v for k, v in options.items() if k in TASK_OPTION_KEYS}
-            self._task = remote_task(ray, dumps_runtime(self.runtime), options)
+            self._task = FunctionTasks(ray, dumps_runtime(self.runtime), options)
             self._actor, self._link = _TASKS, link
             return
         if self.serial:
@@ -302,6 +302,7 @@ class RayBackend(WorkerBackend):
         self._actor_error = ray.exceptions.RayActorError
         self._crash_error = ray.exceptions.WorkerCrashedError
         self._get_timeout = ray.exceptions.GetTimeoutError
+        self._get = ray.get
         self._cancelled_error = ray.exceptions.TaskCancelledError
         self._task_error = ray.exceptions.RayTaskError
         self._system_error = ray.exceptions.RaySystemError
@@ -350,7 +351,7 @@ class RayBackend(WorkerBackend):
     def _submit(self, actor: Any, call: CallFuture) -> Any:
         """Hand ``call`` to Ray (with ``_lock`` held); its ObjectRef."""
         if actor is _TASKS:
-            return self._task.remote(*call.args, **call.kwargs)
+            return self._task.submit(call.args, call.kwargs)
         lead: tuple[Any, ...] = () if self.serial else (self._seq,)  # see _AsyncHolder
         if getattr(call, "_adopted", False):
             kw_names = tuple(call.kwargs)
@@ -373,8 +374,18 @@ class RayBackend(WorkerBackend):
         ref = call._ray_ref  # type: ignore[attr-defined]
         if exc is None and not self._in_memory(ref, memory_store_only=True):
             self._completed(call, StoredValue(ref))  # in the object store: read on demand
-        else:  # small values (and errors) are in this process already
+            return
+        # A small value (or an error) is in this process already: read it here. A
+        # zero-timeout ray.get of a local object never waits for Ray's threads, and
+        # costs less than a second callback (``_on_completed``) per call.
+        try:
+            outcome = self._get(ref, timeout=0)
+        except self._get_timeout:  # not readable after all: let Ray call back with it
             ref._on_completed(lambda outcome: self._completed(call, outcome))
+            return
+        except self._ray_error as error:
+            outcome = error
+        self._completed(call, outcome)
 
     def _await_ref(self, call: CallFuture, timeout: float | None) -> None:
         """Fetch ``call``'s result in the reader's thread (``RayCallFuture.result``).
@@ -386,10 +397,8 @@ class RayBackend(WorkerBackend):
         """
         if self._inflight > 1:
             return
-        import ray
-
         try:
-            outcome = ray.get(call._ray_ref, timeout=timeout)  # type: ignore[attr-defined]
+            outcome = self._get(call._ray_ref, timeout=timeout)  # type: ignore[attr-defined]
         except self._get_timeout:
             return  # the reader's own wait reports the timeout
         except self._ray_error as exc:

@@ -67,7 +67,7 @@ class RayFuture(BaseFuture):
         try:
             value = ray.get(self.object_ref, timeout=timeout)
         except ray.exceptions.GetTimeoutError:
-            raise TimeoutError(f"no result within {timeout} s") from None
+            raise TimeoutError(f"Future did not complete within timeout={timeout} s") from None
         except ray.exceptions.RayError as exc:
             outcome: tuple[bool, Any] = _failure(exc)
         else:
