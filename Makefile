@@ -25,8 +25,12 @@ install: uv ## create .venv with every package, extra and dev tool
 demo: install ## run the quickstart example end to end
 	$(RUN) python examples/quickstart.py
 
+# The suite runs in 2 pytest processes (pytest-xdist): most of its time is spent
+# waiting for worker processes and Ray actors to start, which overlaps well.
+TEST_PROCESSES ?= 2
+
 test: install redis ## run the whole test suite (the Redis server it starts is stopped at the end)
-	$(RUN) python -m pytest; status=$$?; bash scripts/redis.sh stop; exit $$status
+	$(RUN) python -m pytest -n $(TEST_PROCESSES); status=$$?; bash scripts/redis.sh stop; exit $$status
 
 test-umbrella: uv redis ## run the umbrella's tests with every package installed
 	UV_PROJECT_ENVIRONMENT=.venv-umbrella $(UV) run --exact --package concurry --all-extras --no-default-groups --group dev python -m pytest tests/umbrella; \

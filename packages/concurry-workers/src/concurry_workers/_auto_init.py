@@ -30,7 +30,7 @@ import importlib
 import threading
 from typing import Any
 
-__all__ = ["auto_init_enabled", "enable_auto_init", "plain_new"]
+__all__ = ["auto_init_enabled", "enable_auto_init", "plain_new", "set_starter"]
 
 #: Class attribute holding an explicit auto-init setting (looked up along the MRO).
 FLAG = "__concurry_auto_init__"
@@ -47,10 +47,19 @@ def auto_init_enabled(cls: type) -> bool:
     return False
 
 
-def _start(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    from ._builder import WorkerBuilder  # _builder -> _options -> ... imports this module
+#: ``start(cls, args, kwargs)``: builds and starts a worker of ``cls``. Set by
+#: ``_builder`` when it is imported (it imports, indirectly, this module).
+_starter: Any = None
 
-    return WorkerBuilder(cls, {}).init(*args, **kwargs)
+
+def set_starter(start: Any) -> None:
+    """Register the function that starts a worker when an auto-init class is called."""
+    global _starter
+    _starter = start
+
+
+def _start(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return _starter(cls, args, kwargs)
 
 
 # -- classes whose metaclass is ``type``: ``__new__`` ------------------------------------

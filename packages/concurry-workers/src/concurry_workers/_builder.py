@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._auto_init import set_starter
 from ._config import config_version
 from ._options import WorkerSpec, resolve_spec, validate_options
 from ._pool import start_pool
@@ -104,3 +105,11 @@ def class_keyword_options(cls: type) -> dict[str, Any]:
     for klass in reversed(cls.__mro__):
         merged.update(vars(klass).get("__concurry_class_options__", {}))
     return merged
+
+
+def _start_auto_init(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Start a worker of an auto-init class called like a plain class (``_auto_init``)."""
+    return WorkerBuilder(cls, {}).init(*args, **kwargs)
+
+
+set_starter(_start_auto_init)
