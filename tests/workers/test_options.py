@@ -143,7 +143,7 @@ def test_temp_config_rejects_bad_keys_and_values(overrides, message):
         ({"mode": "thread", "retry_wait": -1}, ValueError, "retry_wait must be >= 0"),
         ({"mode": "thread", "retry_algorithm": "zigzag"}, ValueError, "retry_algorithm"),
         ({"mode": "thread", "retry_on": [42]}, ValueError, "exception types or callables"),
-        ({"mode": "thread", "num_retries": {"get": 2}}, ValueError, "'\\*' default"),
+        ({"mode": "thread", "num_retries": {"get": 2}}, ValueError, "must include '\\*' key"),
         ({"mode": "thread", "limits": "lots"}, ValueError, "limits must be a LimitSet"),
     ],
 )

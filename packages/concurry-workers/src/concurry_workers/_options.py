@@ -57,7 +57,8 @@ def _validate_value(name: str, value: Any) -> Any:
     if name in PER_METHOD and isinstance(value, dict):
         if "*" not in value:
             raise ValueError(
-                f"{name} given per method needs a '*' default entry, got keys {sorted(value)}"
+                f"{name} given per method must include '*' key (the default for other methods), "
+                f"got keys {sorted(value)}"
             )
         return {key: _validate_value(f"{name}[{key!r}]", v) for key, v in value.items()}
     base = name.split("[", 1)[0]
