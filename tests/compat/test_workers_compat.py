@@ -512,7 +512,10 @@ def test_submit_requires_a_callable(mode: str) -> None:
         ({"mode": "asyncio", "on_demand": True}, r"on_demand mode is not supported for Asyncio"),
         ({"mode": "fibers"}, r"Invalid mode: 'fibers' is not a valid ExecutionMode"),
         ({"mode": 3}, r"Invalid mode"),
-        ({"num_retries": {"get": 2}}, r"num_retries given per method must include '\*' key.*\['get'\]"),
+        (
+            {"num_retries": {"get": 2}},
+            r"num_retries given per method must include '\*' key.*\['get'\]",
+        ),
     ],
 )
 def test_option_errors_keep_the_original_phrases(options: dict[str, Any], phrase: str) -> None:
