@@ -371,6 +371,8 @@ class RayBackend(WorkerBackend):
 
     def _ready(self, call: CallFuture, exc: BaseException | None) -> None:
         """The call's result exists: fetch it if Ray returned it inline, else leave it."""
+        if call._ray_reader or call._ray_done:  # type: ignore[attr-defined]
+            return  # a reader is fetching it (``_await_ref``), or took it already
         ref = call._ray_ref  # type: ignore[attr-defined]
         if exc is None and not self._in_memory(ref, memory_store_only=True):
             self._completed(call, StoredValue(ref))  # in the object store: read on demand
@@ -397,13 +399,25 @@ class RayBackend(WorkerBackend):
         """
         if self._inflight > 1:
             return
+        ref = call._ray_ref  # type: ignore[attr-defined]
+        # The readiness callback leaves the call to this reader meanwhile (one read,
+        # not two competing for the GIL), and is armed again if the read is cut short.
+        call._ray_reader = True  # type: ignore[attr-defined]
         try:
-            outcome = self._get(call._ray_ref, timeout=timeout)  # type: ignore[attr-defined]
-        except self._get_timeout:
-            return  # the reader's own wait reports the timeout
+            outcome = self._get(ref, timeout=timeout)
         except self._ray_error as exc:
+            if isinstance(exc, self._get_timeout):
+                self._rearm(call, ref)
+                return  # the reader's own wait reports the timeout
             outcome = exc
+        except BaseException:  # interrupted: the callback must finish the call
+            self._rearm(call, ref)
+            raise
         self._completed(call, outcome)
+
+    def _rearm(self, call: CallFuture, ref: Any) -> None:
+        call._ray_reader = False  # type: ignore[attr-defined]
+        ref._on_ready(lambda exc: self._ready(call, exc))  # at once if it is ready already
 
     def _completed(self, call: CallFuture, outcome: Any) -> None:
         link = self._link

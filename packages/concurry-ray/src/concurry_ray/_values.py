@@ -110,6 +110,8 @@ class RayCallFuture(CallFuture):
     _await_ref: Any = None
     #: Set by the transport once the outcome was taken (callback or a waiting reader).
     _ray_done = False
+    #: True while a reader fetches the result itself (the transport's ``_await_ref``).
+    _ray_reader = False
     _adopted = False
 
     def result(self, timeout: float | None = None) -> Any:
