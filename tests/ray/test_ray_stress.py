@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import threading
 from concurrent.futures import CancelledError
 
 import pytest
@@ -121,3 +122,39 @@ def test_stop_while_chained_calls_wait_for_their_arguments(ray_session, tmp_path
     finally:
         upstream_worker.stop(timeout=1)
         receiver.stop()
+
+
+class Napper(Worker):
+    def nap(self, seconds: float) -> float:
+        import time
+
+        time.sleep(seconds)  # the call's own duration, which the reads race against
+        return seconds
+
+
+def test_reads_that_time_out_as_the_result_lands_never_lose_it(ray_session) -> None:
+    # A lone call's reader fetches the result itself while the readiness callback
+    # stands aside; a read timing out around the moment the result lands must hand
+    # the call back to the callback, or the future stays pending for ever.
+    rng = random.Random(7)
+    worker = Napper.options(mode="ray").init()
+    try:
+        worker.nap(0).result(timeout=T)
+        timed_out = 0
+        for _ in range(150):
+            seconds = rng.uniform(0, 0.004)
+            future = worker.nap(seconds)
+            try:
+                future.result(
+                    timeout=seconds + rng.uniform(-0.002, 0.002) if seconds > 0.002 else 0
+                )
+            except TimeoutError:
+                timed_out += 1
+                # nobody reads again: only Ray's readiness callback can finish it now
+                called = threading.Event()
+                future.add_done_callback(lambda _, called=called: called.set())
+                assert called.wait(T), "a call whose read timed out never finished"
+                assert future.result(timeout=0) == seconds
+        assert timed_out  # the race was reached
+    finally:
+        worker.stop()
