@@ -244,21 +244,30 @@ class _State:
         self.bar = bar
         self.submitted = 0  # items submitted so far (a chunk counts its items)
 
-    def _take(self) -> tuple[Future[Any], int] | None:
-        """Submit the next call: its future and the index of its first item (None at the end)."""
+    def _take(self) -> tuple[Future[Any], int, int] | None:
+        """Submit the next call: its future and the input indices of its first item
+        and of the item after its last (None at the end of the input)."""
         try:
             call = self.next_call()
         except StopIteration:
             return None
         start = self.submitted
-        self.submitted = start + (len(call[1][2]) if self.chunked else 1)
-        return self.submit(call), start
+        self.submitted = stop = start + (len(call[1][2]) if self.chunked else 1)
+        return self.submit(call), start, stop
 
-    def _timed_out(self, what: str) -> TimeoutError:
+    def _timed_out(self, start: int, stop: int, alive: int | None = None) -> TimeoutError:
+        """The error of a map whose call for input items ``start`` to ``stop - 1`` (one
+        item, or a chunk) missed the deadline; ``alive``: the calls pending, when the
+        map waits in completion order (the call named is the oldest of them)."""
+        notes = []
+        if stop - start > 1:
+            notes.append(f"in the chunk of items {start}-{stop - 1}")
+        if alive is not None and alive > 1:
+            notes.append(f"the oldest of {alive} calls still pending")
+        item = f"item {start} ({'; '.join(notes)})" if notes else f"item {start}"
         return TimeoutError(
-            f"map timed out waiting for {what}: no result after "
-            f"{monotonic() - self.started:.3g} s (timeout={self.timeout} s, counted from the "
-            "map call)"
+            f"map: {item} did not complete within timeout={self.timeout:g} s "
+            f"(counted from the map call; waited {monotonic() - self.started:.3g} s)"
         )
 
     def _finish(self, alive: Iterable[Future[Any]], completed: bool) -> None:
@@ -291,13 +300,13 @@ class _State:
     def ordered(self, size: int) -> Iterator[Any]:
         """Results in input order (the head of the window holds the rest back)."""
         take, deadline, bar, chunked = self._take, self.deadline, self.bar, self.chunked
-        window: deque[tuple[Future[Any], int]] = deque()
+        window: deque[tuple[Future[Any], int, int]] = deque()
         completed = False
         try:
             window.extend(islice(iter(take, None), size))
             yield None  # primed by start_map
             while window:
-                future, start = window[0]
+                future, start, stop = window[0]
                 if deadline is None:
                     outcome = future.result()
                 else:
@@ -306,7 +315,7 @@ class _State:
                     except TimeoutError:
                         if future.done():
                             raise  # the item itself raised TimeoutError
-                        raise self._timed_out(f"item {start}") from None
+                        raise self._timed_out(start, stop) from None
                 window.popleft()
                 taken = take()
                 if taken is not None:
@@ -319,18 +328,18 @@ class _State:
                 yield outcome
             completed = True
         finally:
-            self._finish((future for future, _ in window), completed)
+            self._finish((entry[0] for entry in window), completed)
 
     def unordered(self, size: int) -> Iterator[Any]:
         """Results as their calls finish: done-callbacks feed a queue, no polling."""
         take, deadline, bar, chunked = self._take, self.deadline, self.bar, self.chunked
         finished: SimpleQueue[Future[Any]] = SimpleQueue()
         put, get = finished.put, finished.get
-        alive: dict[Future[Any], int] = {}  # -> first item index, oldest first
+        alive: dict[Future[Any], tuple[int, int]] = {}  # -> its items (start, stop), oldest first
         completed = False
         try:
-            for future, start in islice(iter(take, None), size):
-                alive[future] = start
+            for future, start, stop in islice(iter(take, None), size):
+                alive[future] = start, stop
                 future.add_done_callback(put)
             yield None  # primed by start_map
             while alive:
@@ -340,13 +349,12 @@ class _State:
                     try:
                         future = get(timeout=max(0.0, deadline - monotonic()))
                     except Empty:
-                        oldest = next(iter(alive.values()))
-                        what = f"item {oldest} (the oldest of {len(alive)} calls alive)"
-                        raise self._timed_out(what) from None
+                        start, stop = next(iter(alive.values()))
+                        raise self._timed_out(start, stop, len(alive)) from None
                 del alive[future]
                 taken = take()
                 if taken is not None:
-                    alive[taken[0]] = taken[1]
+                    alive[taken[0]] = taken[1], taken[2]
                     taken[0].add_done_callback(put)
                 outcome = future.result()  # done: raises the item's error here
                 if chunked:
