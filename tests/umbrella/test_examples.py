@@ -1,19 +1,117 @@
-"""Every script in examples/ runs to completion (they assert their own results)."""
+"""Every script in examples/ runs to completion (they assert their own results).
+
+Each script runs as a user would run it, in a subprocess of its own; the ones
+with a command-line choice run once per choice (start method, mode). A script
+that does not finish in time is killed with its whole process group, so
+nothing it started (worker processes, a local Ray) outlives the test.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.py"))
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+HAS_RAY = importlib.util.find_spec("ray") is not None
+
+# (script, arguments, seconds it may take); each id is "<script>" or "<script>-<choice>"
+RUNS: list[tuple[str, tuple[str, ...], float]] = [
+    ("quickstart.py", (), 90),
+    ("futures_tour.py", (), 60),
+    ("limits_quickstart.py", (), 60),
+    ("retry_tour.py", (), 60),
+    ("workers_quickstart.py", (), 90),
+    ("http_rate_limited.py", (), 60),
+    ("pipeline.py", (), 60),
+    ("cpu_batch.py", (), 90),
+    ("cpu_batch.py", ("--start-method", "spawn"), 90),
+    ("cpu_batch.py", ("--start-method", "forkserver"), 90),
+    ("laptop_to_ray.py", ("--mode", "thread"), 60),
+    ("laptop_to_ray.py", ("--mode", "process"), 60),
+    # one Ray run: its local Ray takes ~10 s to start (much more on a loaded machine)
+    ("laptop_to_ray.py", ("--mode", "ray"), 240),
+]
 
 
-@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
-def test_example_runs(script: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=110
+def _id(run: tuple[str, tuple[str, ...], float]) -> str:
+    script, args, _ = run
+    return "-".join([script, *(arg for arg in args if not arg.startswith("--"))])
+
+
+def _group(pgid: int) -> list[str]:
+    """The processes still in process group ``pgid``, as "pid command" (Linux /proc)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        # "pid (command) state ppid pgrp ...": the command may contain spaces and ")"
+        command = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(f"{stat.parent.name} {command}")
+    return members
+
+
+def _leftovers(pgid: int, grace: float = 15.0) -> list[str]:
+    """Processes the script started that are still alive ``grace`` s after it exited."""
+    if not Path("/proc/self/stat").exists():
+        return []
+    deadline = time.monotonic() + grace
+    while (members := _group(pgid)) and time.monotonic() < deadline:
+        time.sleep(0.1)  # polling for children that are already on their way out
+    return members
+
+
+def _run(script: str, args: tuple[str, ...], seconds: float) -> tuple[int, str, str, list[str]]:
+    """Run a script; return its exit code, output, and what it left running."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, so a timeout can end all of it
     )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    try:
+        stdout, stderr = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        running = _group(proc.pid)  # the script, or what it left holding its output open
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail(
+            f"{script} {' '.join(args)} did not finish in {seconds} s (running: {running}):\n"
+            f"{stdout[-2000:]}{stderr[-4000:]}"
+        )
+    leftovers = _leftovers(proc.pid)
+    if leftovers:
+        os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode, stdout, stderr, leftovers
+
+
+def test_every_example_is_run() -> None:
+    """A script added to examples/ must be added to RUNS (with its choices) too."""
+    assert {path.name for path in EXAMPLES.glob("*.py")} == {script for script, _, _ in RUNS}
+
+
+@pytest.mark.parametrize(
+    "run",
+    [pytest.param(run, id=_id(run), marks=pytest.mark.timeout(run[2] + 30)) for run in RUNS],
+)
+def test_example_runs(run: tuple[str, tuple[str, ...], float]) -> None:
+    script, args, seconds = run
+    if "ray" in args and not HAS_RAY:
+        pytest.skip("ray mode needs concurry[ray]")
+    returncode, stdout, stderr, leftovers = _run(script, args, seconds)
+    assert returncode == 0, stdout[-2000:] + stderr[-4000:]
+    assert stdout.strip(), f"{script} printed nothing"
+    assert not leftovers, f"{script} {' '.join(args)} left processes running: {leftovers}"
