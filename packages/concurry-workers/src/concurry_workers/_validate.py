@@ -147,10 +147,12 @@ def as_retry_until(name: str, value: Any) -> Any:
 
 
 def _retry_wait(name: str, value: Any) -> float:
+    """A number of seconds >= 0."""
     return as_float(name, value)
 
 
 def _retry_jitter(name: str, value: Any) -> float:
+    """A number between 0 and 1."""
     return as_float(name, value, 0.0, 1.0)
 
 
