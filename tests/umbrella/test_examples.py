@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,28 +74,35 @@ def _leftovers(pgid: int, grace: float = 15.0) -> list[str]:
 
 def _run(script: str, args: tuple[str, ...], seconds: float) -> tuple[int, str, str, list[str]]:
     """Run a script; return its exit code, output, and what it left running."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / script), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,  # its own process group, so a timeout can end all of it
-    )
-    try:
-        stdout, stderr = proc.communicate(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        running = _group(proc.pid)  # the script, or what it left holding its output open
-        os.killpg(proc.pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate()
+    # Output goes to files, not pipes: a process the script left behind would hold a
+    # pipe open, and reading it would wait for that process instead of the script.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, str(EXAMPLES / script), *args],
+            stdout=out,
+            stderr=err,
+            text=True,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            start_new_session=True,  # its own process group, so all it started can be ended
+        )
+        timed_out = False
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        leftovers = _leftovers(proc.pid)
+        if leftovers:
+            os.killpg(proc.pid, signal.SIGKILL)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if timed_out:
         pytest.fail(
-            f"{script} {' '.join(args)} did not finish in {seconds} s (running: {running}):\n"
+            f"{script} {' '.join(args)} did not finish in {seconds} s:\n"
             f"{stdout[-2000:]}{stderr[-4000:]}"
         )
-    leftovers = _leftovers(proc.pid)
-    if leftovers:
-        os.killpg(proc.pid, signal.SIGKILL)
     return proc.returncode, stdout, stderr, leftovers
 
 
