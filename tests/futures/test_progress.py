@@ -13,6 +13,7 @@ import pytest
 from concurry_futures import MissingPluginError, ProgressBar, gather, wait
 
 from .conftest import GATE_TIMEOUT, Maker, concurrent_done
+from .terminal_stream import Terminal
 
 
 def _out(buf: io.StringIO) -> str:
@@ -45,22 +46,24 @@ def test_update_set_total_set_description_close() -> None:
 @pytest.mark.parametrize(
     ("method", "rgb"), [("success", "76;175;80"), ("failure", "229;57;53"), ("stop", "158;158;158")]
 )
-def test_endings_colour_the_bar(method: str, rgb: str) -> None:
-    buf = io.StringIO()
-    bar = ProgressBar(total=2, file=buf)
-    bar.update(1)
-    getattr(bar, method)()
-    assert rgb in _out(buf) and "1/2" in _out(buf)
+def test_endings_colour_the_bar(method: str, rgb: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # colour on a terminal only (plain text elsewhere: test_progress_plain.py)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    with Terminal() as terminal:
+        bar = ProgressBar(total=2, file=terminal.stream)
+        bar.update(1)
+        getattr(bar, method)()
+        text = terminal.output()
+    assert rgb in text and "1/2" in text
 
 
-def test_color_option_is_used() -> None:
-    buf = io.StringIO()
-    ProgressBar(total=1, color="#010203", file=buf).success()
-    with_color = io.StringIO()
-    bar = ProgressBar(total=1, color="#010203", file=with_color)
-    bar.update(1)
-    bar.close()
-    assert "1;2;3" in with_color.getvalue()
+def test_color_option_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    with Terminal() as terminal:
+        bar = ProgressBar(total=1, color="#010203", file=terminal.stream)
+        bar.update(1)
+        bar.close()
+        assert "1;2;3" in terminal.output()
 
 
 @pytest.mark.parametrize("bad", [0, -1, 0.5, True])
@@ -176,14 +179,17 @@ def test_progress_callable_sees_every_completion(make: Maker) -> None:
     assert all(t == 5 for _, t, _ in seen) and all(e >= 0 for _, _, e in seen)
 
 
-def test_progress_bar_instance_and_failure_colour(make: Maker) -> None:
-    buf = io.StringIO()
-    bar = ProgressBar(file=buf)
-    bad = make(ValueError("x"))
-    bad.release()
-    with pytest.raises(ValueError):
-        gather([bad.future], progress=bar)
-    assert "229;57;53" in _out(buf)
+def test_progress_bar_instance_and_failure_colour(
+    make: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    with Terminal() as terminal:
+        bar = ProgressBar(file=terminal.stream)
+        bad = make(ValueError("x"))
+        bad.release()
+        with pytest.raises(ValueError):
+            gather([bad.future], progress=bar)
+        assert "229;57;53" in terminal.output()
 
 
 @pytest.mark.parametrize("bad", [3, "yes", 1.5, object()], ids=["int", "str", "float", "object"])
@@ -229,9 +235,10 @@ def test_wait_pushes_each_completion_to_the_bar(make: Maker) -> None:
     assert counts[-1] == 3 and counts == sorted(counts)
 
 
-def test_iter_stopped_early_greys_the_bar() -> None:
-    buf = io.StringIO()
-    it = gather([1, 2, 3], iter=True, progress={"file": buf})
-    assert next(it) == (0, 1)
-    it.close()
-    assert "158;158;158" in _out(buf)
+def test_iter_stopped_early_greys_the_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    with Terminal() as terminal:
+        it = gather([1, 2, 3], iter=True, progress={"file": terminal.stream})
+        assert next(it) == (0, 1)
+        it.close()
+        assert "158;158;158" in terminal.output()

@@ -3,6 +3,12 @@
 Updates are counted locally and handed to tqdm in batches sized so that a
 flush happens about every ``_FLUSH_INTERVAL`` seconds, so a hot loop pays an
 integer addition per item. tqdm itself is imported when the first bar is made.
+
+A text bar is coloured only on a terminal: written to a file, a pipe or a CI
+log it is plain text, redrawn at most every ``_PLAIN_MININTERVAL`` seconds
+(each redraw of a text bar is a carriage return and a whole line: in a log file
+they pile up on one line). ``NO_COLOR`` (any non-empty value, https://no-color.org)
+turns colour off everywhere.
 """
 
 from __future__ import annotations
@@ -25,6 +31,14 @@ _FLUSH_INTERVAL = 0.1
 # Even a 1000-item batch makes tqdm's cost per item negligible.
 _MAX_BATCH = 1000
 _COLORS = {"success": "#4caf50", "failure": "#e53935", "stop": "#9e9e9e"}
+_PLAIN_MININTERVAL = 1.0
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or closed
+        return False
 
 
 def _in_notebook() -> bool:
@@ -66,7 +80,7 @@ def _bar_class(style: str) -> Any:
 
 
 class ProgressBar:
-    """A progress bar over tqdm with cheap updates and coloured endings.
+    """A progress bar over tqdm with cheap updates and coloured endings (on a terminal).
 
     Args:
         iterable: Items to yield while counting them (optional).
@@ -79,7 +93,11 @@ class ProgressBar:
         style: ``"auto"`` (notebook widget in a notebook, else text), ``"std"``,
             ``"notebook"`` (falls back to text without ipywidgets or when
             ``CONCURRY_DISABLE_IPYWIDGETS=1``), or ``"ray"`` (needs ``concurry[ray]``).
-        color: Bar colour (name or ``#rrggbb``).
+        color: Bar colour (name or ``#rrggbb``). Text bars are coloured (this
+            colour, and the colours of `success`, `failure` and `stop`) only
+            when their stream is a terminal and ``NO_COLOR`` is unset or empty;
+            otherwise they are plain text, redrawn at most once a second
+            unless ``mininterval`` is given.
         **tqdm_kwargs: Passed to tqdm (``file``, ``position``, ``leave`` ...).
 
     Raises:
@@ -121,15 +139,21 @@ class ProgressBar:
         self._closed = False
         self._desc = desc
         self._bar: Any = None
+        self._colour = not os.environ.get("NO_COLOR")
         if not disable:
             cls = _bar_class(style_key)
+            # A notebook widget is not text: its colour is no escape code in a stream.
+            text = getattr(cls, "__module__", "") != "tqdm.notebook"
+            if text and not _is_terminal(tqdm_kwargs.get("file") or sys.stderr):
+                self._colour = False
+                tqdm_kwargs.setdefault("mininterval", _PLAIN_MININTERVAL)
             self._bar = cls(
                 total=total,
                 desc=desc,
                 unit=unit,
                 ncols=ncols,
                 miniters=self._miniters,
-                colour=color,
+                colour=color if self._colour else None,
                 **tqdm_kwargs,
             )
 
@@ -229,7 +253,8 @@ class ProgressBar:
             self.set_description(desc)
         if self._bar is not None:
             self._flush()
-            self._bar.colour = _COLORS[outcome]
+            if self._colour:
+                self._bar.colour = _COLORS[outcome]
             if not close or not getattr(self._bar, "leave", True):
                 self._bar.refresh()  # close() would erase it: show the colour once first
         if close:
