@@ -54,8 +54,10 @@ lint: install ## ruff
 typecheck: install ## mypy over every package
 	$(RUN) mypy packages/*/src
 
-bench: install ## run the benchmarks; ratios are printed and saved in benchmarks/results/
-	$(RUN) python benchmarks/run.py
+# BENCH_ARGS: topics and flags for benchmarks/run.py, e.g. `make bench BENCH_ARGS=ray`
+BENCH_ARGS ?=
+bench: install ## run the benchmarks; rows go to benchmarks/results/latest.{json,md}, README and docs
+	CONCURRY_BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" $(RUN) python benchmarks/run.py $(BENCH_ARGS)
 
 docs: install ## build the documentation site with --strict
 	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs build --strict

@@ -2,8 +2,8 @@
 
 Each ``benchmarks/bench_<topic>.py`` defines ``run(quick: bool) -> list[Row]``
 where every row compares one of our measurements with a baseline measured in
-the same process. ``benchmarks/run.py`` runs them all, prints a table and
-writes ``benchmarks/results/<topic>.json``.
+the same process. ``benchmarks/run.py`` runs them, prints a table and records the rows in
+``benchmarks/results/latest.json`` (see ``benchmarks/render.py``).
 """
 
 from __future__ import annotations
@@ -17,15 +17,25 @@ from typing import Any
 
 @dataclass
 class Row:
-    """One comparison: ours vs a baseline, in the same unit (lower is better
-    for ``seconds``, higher for ``per_second``)."""
+    """One comparison: ours vs a baseline, in the same unit.
+
+    ``unit`` is ``"seconds"`` (lower is better) or ``"per_second"`` (higher is
+    better). The goal is a bound on :attr:`ratio`: ``at_least`` and/or
+    ``at_most``; a row with neither is informational.
+    """
 
     name: str
     ours: float
     baseline: float
     baseline_name: str
-    unit: str  # "seconds" or "per_second"
-    goal: str = ""
+    unit: str
+    at_least: float | None = None
+    at_most: float | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.unit not in ("seconds", "per_second"):
+            raise ValueError(f"unit must be 'seconds' or 'per_second', got {self.unit!r}")
 
     @property
     def ratio(self) -> float:
@@ -34,8 +44,29 @@ class Row:
             return self.ours / self.baseline
         return self.baseline / self.ours
 
+    @property
+    def goal(self) -> str:
+        """The goal as text, e.g. ``"ratio >= 0.9"``; empty when informational."""
+        if self.at_least is not None and self.at_most is not None:
+            return f"{self.at_least:g} <= ratio <= {self.at_most:g}"
+        if self.at_least is not None:
+            return f"ratio >= {self.at_least:g}"
+        if self.at_most is not None:
+            return f"ratio <= {self.at_most:g}"
+        return ""
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the ratio meets the goal; ``None`` for an informational row."""
+        if self.at_least is None and self.at_most is None:
+            return None
+        low = self.at_least is None or self.ratio >= self.at_least
+        high = self.at_most is None or self.ratio <= self.at_most
+        return low and high
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ratio": self.ratio}
+        """The row for the results file, with its ratio, goal text and verdict."""
+        return {**asdict(self), "ratio": self.ratio, "goal": self.goal, "met": self.met}
 
 
 def best_of(fn: Callable[[], Any], repeat: int = 5) -> float:

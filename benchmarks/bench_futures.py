@@ -80,7 +80,7 @@ def run(quick: bool) -> list[Row]:
                 timer(lambda fs: cf.wait(fs), repeat),
                 "concurrent.futures.wait",
                 "seconds",
-                "ratio > 1",
+                at_least=1.0,
             )
         )
         rows.append(
@@ -90,7 +90,7 @@ def run(quick: bool) -> list[Row]:
                 timer(_cf_gather, repeat),
                 "cf.wait + [f.result() ...]",
                 "seconds",
-                "ratio > 1",
+                at_least=1.0,
             )
         )
         rows.append(
@@ -100,7 +100,7 @@ def run(quick: bool) -> list[Row]:
                 timer(_cf_as_completed, repeat),
                 "[f.result() for f in as_completed]",
                 "seconds",
-                "ratio > 1",
+                at_least=1.0,
             )
         )
     wrapped_done = [ConcurrentFuture(f) for f in _done_futures(N)]
@@ -112,7 +112,7 @@ def run(quick: bool) -> list[Row]:
             best_of(lambda: [f.result() for f in raw_done], repeat),
             "[f.result() for f in raw futures]",
             "seconds",
-            "ratio > 1",
+            at_least=1.0,
         )
     )
     return rows
