@@ -21,12 +21,18 @@ pipe and hands the read end to the parent; when it reaps the child it writes
 the exit code there. That read end is the parent's *sentinel*: readable once
 the child has exited (or the server is gone).
 
-Life: the server ends when the parent's end of its control socket closes (the
-parent exited); children end when their worker pipe closes.
+Life: the server ends when the parent's end of its control socket closes;
+children end when their worker pipe closes. At interpreter exit the parent
+closes that socket itself and reaps the server (``_Server.shutdown``, an
+``atexit`` hook registered when this module is imported, so it runs after the
+exit hooks of the process transports, which are registered later and stop
+their children first): no server outlives its parent, and ``subprocess``
+reports no server "still running".
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import pickle
@@ -53,6 +59,7 @@ _PRELOAD = (
 _HEADER = struct.Struct("!QQ")  # lengths of the request's two parts
 _PID = struct.Struct("!q")
 _CODE = struct.Struct("!i")
+_SHUTDOWN_GRACE = 5.0  # seconds the server gets to exit after its socket closes
 
 
 class ForkedProcess:
@@ -151,6 +158,10 @@ class _Server:
 
         if self._sock is not None:
             self._sock.close()
+        old = self._proc
+        if old is not None and self._owner == os.getpid() and old.poll() is None:
+            old.kill()  # it stopped answering: a new server replaces it
+            old.wait()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         code = (
             f"import sys; sys.path[:] = {sys.path!r}; "
@@ -195,8 +206,36 @@ class _Server:
             theirs.close()
         return ForkedProcess(_PID.unpack(data)[0], fds[0], name), mine
 
+    def shutdown(self) -> None:
+        """Close the control socket (the server exits on reading its end) and reap the server.
+
+        A no-op without a server, and in a forked child of the process that
+        started it (the server is not our child there). A server that does not
+        exit within ``_SHUTDOWN_GRACE`` seconds is killed.
+        """
+        import subprocess
+
+        # A daemon thread may have died holding the lock mid-spawn: do not wait for it forever.
+        locked = self._lock.acquire(timeout=_SHUTDOWN_GRACE)
+        try:
+            sock, proc, owner = self._sock, self._proc, self._owner
+            self._sock = self._proc = None
+        finally:
+            if locked:
+                self._lock.release()
+        if sock is not None:
+            sock.close()
+        if proc is None or owner != os.getpid():
+            return
+        try:
+            proc.wait(_SHUTDOWN_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
 
 _server = _Server()
+atexit.register(_server.shutdown)
 
 
 def spawn(
