@@ -9,7 +9,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECTS = sorted((ROOT / "packages").glob("*/pyproject.toml"))
 PROJECTS = {p.parent.name: tomllib.loads(p.read_text())["project"] for p in PYPROJECTS}
-REQ = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*(?P<spec>.*)$")
+REQ = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)\s*(\[[^\]]*\])?\s*(?P<spec>[^;]*)")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _requirements(project: dict) -> list[str]:
@@ -17,6 +21,21 @@ def _requirements(project: dict) -> list[str]:
     for extra in project.get("optional-dependencies", {}).values():
         reqs.extend(extra)
     return reqs
+
+
+def unpinned(projects: dict[str, dict]) -> list[str]:
+    """Each requirement of a package on a sibling that is not ``==<the sibling's version>``,
+    extras included, however the sibling's name is spelled."""
+    versions = {_canonical(name): p["version"] for name, p in projects.items()}
+    wrong = []
+    for name, project in projects.items():
+        for req in _requirements(project):
+            m = REQ.match(req)
+            assert m, f"{name}: unparsable requirement {req!r}"
+            sibling = _canonical(m["name"])
+            if sibling in versions and "".join(m["spec"].split()) != f"=={versions[sibling]}":
+                wrong.append(f"{name} must pin {sibling}=={versions[sibling]}, got {req!r}")
+    return wrong
 
 
 def test_six_packages_exist() -> None:
@@ -45,15 +64,28 @@ def test_one_version_for_all_packages() -> None:
 
 
 def test_internal_dependencies_are_exact_pins() -> None:
-    version = next(iter(PROJECTS.values()))["version"]
-    for name, project in PROJECTS.items():
-        for req in _requirements(project):
-            m = REQ.match(req)
-            assert m, req
-            if m["name"] in PROJECTS:
-                assert m["spec"] == f"=={version}", (
-                    f"{name} must pin {m['name']}=={version}, got {req!r}"
-                )
+    assert unpinned(PROJECTS) == []
+    every_pin = [r for p in PROJECTS.values() for r in _requirements(p) if r.startswith("concurry")]
+    assert "concurry-ray==0.1.0" in every_pin  # the umbrella's [ray] extra is checked too
+
+
+def test_the_pin_check_catches_loose_pins() -> None:
+    projects = {
+        "pkg-a": {"version": "1.0", "dependencies": ["Pkg_B>=1.0", "pkg.c==1.0", "other>=2"]},
+        "pkg-b": {
+            "version": "1.0",
+            "optional-dependencies": {"x": ["PKG-A[y] == 1.0 ; os_name == 'nt'"]},
+        },
+        "pkg-c": {
+            "version": "1.0",
+            "optional-dependencies": {"x": ["pkg_a[y]==0.9", "pkg-a~=1.0"]},
+        },
+    }
+    assert unpinned(projects) == [
+        "pkg-a must pin pkg-b==1.0, got 'Pkg_B>=1.0'",
+        "pkg-c must pin pkg-a==1.0, got 'pkg_a[y]==0.9'",
+        "pkg-c must pin pkg-a==1.0, got 'pkg-a~=1.0'",
+    ]
 
 
 def test_every_member_is_a_workspace_source() -> None:
