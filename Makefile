@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PACKAGE_TESTS := $(addprefix test-,futures limits retry workers ray)
 RUN := $(UV) run --no-sync
 
-.PHONY: help uv install demo test test-umbrella $(PACKAGE_TESTS) lint typecheck bench docs build redis redis-stop clean
+.PHONY: help uv install demo test test-umbrella $(PACKAGE_TESTS) lint typecheck bench docs build test-wheels redis redis-stop clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -62,8 +62,16 @@ bench: install ## run the benchmarks; rows go to benchmarks/results/latest.{json
 docs: install ## build the documentation site with --strict
 	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs build --strict
 
-build: install ## build every wheel into dist/
+build: install ## build every wheel and sdist into dist/ (siblings pinned ==version)
+	rm -rf dist
 	$(UV) build --all-packages --no-sources --out-dir dist
+
+# Every package's own tests against its wheel alone in a fresh venv, and the umbrella's
+# and compat tests with every wheel installed; `make test` runs a quicker subset.
+test-wheels: install redis ## every package's tests against its installed wheel (minutes)
+	report=$$(mktemp); CONCURRY_TEST_WHEELS=full CONCURRY_TEST_WHEELS_REPORT=$$report \
+		$(RUN) python -m pytest tests/workspace/test_wheels.py -n $(TEST_PROCESSES); \
+		status=$$?; bash scripts/redis.sh stop; echo "installed-wheel runs:"; sort $$report; rm -f $$report; exit $$status
 
 clean: ## remove environments, caches and build outputs
 	rm -rf .venv .venv-* dist site .pytest_cache .mypy_cache .ruff_cache

@@ -28,7 +28,17 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from wheel_helpers import PROJECTS, ROOT, TEST_TOOLS, Wheelhouse, canonical, run, run_tests, uv
+from wheel_helpers import (
+    PROJECTS,
+    ROOT,
+    TEST_TOOLS,
+    Wheelhouse,
+    canonical,
+    record,
+    run,
+    run_tests,
+    uv,
+)
 
 FULL = os.environ.get("CONCURRY_TEST_WHEELS") == "full"
 VERSION = next(iter(PROJECTS.values()))["version"]
@@ -125,7 +135,7 @@ def test_umbrella_smoke_tests_pass_with_the_installed_wheels(
     where = run(python, "-c", "import concurry; print(concurry.__file__)", cwd=installed_tests)
     assert Path(where.strip()).resolve().is_relative_to(venv.resolve()), where
     outcome = run_tests(python, installed_tests, "tests/umbrella/test_umbrella.py")
-    print(f"concurry (umbrella smoke, installed wheels): {outcome.summary}")
+    record(f"concurry (umbrella smoke, installed wheels): {outcome.summary}")
     assert outcome.counts.get("passed", 0) > 6 and not outcome.counts.get("skipped"), outcome
 
 
@@ -148,7 +158,7 @@ def test_package_tests_pass_against_its_wheel_alone(
         shutil.copy(marker, installed_tests / ".redis" / "unavailable")
     python = wheelhouse.venv(tmp_path / "venv", package, _extras(package), *TEST_TOOLS)
     outcome = run_tests(python, installed_tests, _folder(package))
-    print(f"{package} (its tests, its installed wheel alone): {outcome.summary}")
+    record(f"{package} (its tests, its installed wheel alone): {outcome.summary}")
     assert outcome.counts.get("passed", 0) > 50, outcome
 
 
@@ -178,7 +188,7 @@ def test_slow_package_smoke_against_its_wheel_alone(
     if package == "concurry-ray":
         run(python, "-c", ENTRY_POINTS, cwd=installed_tests)
     outcome = run_tests(python, installed_tests, *SMOKE[package])
-    print(f"{package} (smoke, its installed wheel alone): {outcome.summary}")
+    record(f"{package} (smoke, its installed wheel alone): {outcome.summary}")
     assert outcome.counts.get("passed", 0) >= 2 + len(PROJECTS), outcome
 
 
@@ -198,5 +208,7 @@ def test_whole_folder_passes_against_its_installed_wheel(
 ) -> None:
     python = wheelhouse.venv(tmp_path / "venv", package, _extras(package), *TEST_TOOLS)
     outcome = run_tests(python, installed_tests, *FULL_FOLDERS[package])
-    print(f"{package} (whole folders {FULL_FOLDERS[package]}, installed wheels): {outcome.summary}")
+    record(
+        f"{package} (whole folders {FULL_FOLDERS[package]}, installed wheels): {outcome.summary}"
+    )
     assert outcome.counts.get("passed", 0) > 50, outcome

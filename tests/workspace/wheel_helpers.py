@@ -203,6 +203,15 @@ def copy_tests(dest: Path) -> Path:
     return dest
 
 
+def record(line: str) -> None:
+    """Print a result line, and append it to the file CONCURRY_TEST_WHEELS_REPORT names
+    (`make test-wheels` shows that file at the end: pytest-xdist hides what tests print)."""
+    print(line)
+    if report := os.environ.get("CONCURRY_TEST_WHEELS_REPORT"):
+        with open(report, "a") as out:
+            out.write(line + "\n")
+
+
 def run_tests(python: Path, where: Path, *args: str) -> FolderRun:
     """Run pytest with ``python`` in ``where`` (made by :func:`copy_tests`) over ``args``
     and the installed-wheel check; fail with its output unless every test passed."""
