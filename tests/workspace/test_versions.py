@@ -70,7 +70,7 @@ def test_internal_dependencies_are_exact_pins() -> None:
 
 
 def test_the_pin_check_catches_loose_pins() -> None:
-    projects = {
+    projects: dict[str, dict] = {
         "pkg-a": {"version": "1.0", "dependencies": ["Pkg_B>=1.0", "pkg.c==1.0", "other>=2"]},
         "pkg-b": {
             "version": "1.0",
