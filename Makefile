@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PACKAGE_TESTS := $(addprefix test-,futures limits retry workers ray)
 RUN := $(UV) run --no-sync
 
-.PHONY: help uv install demo test test-umbrella $(PACKAGE_TESTS) lint typecheck bench docs build test-wheels redis redis-stop clean
+.PHONY: help uv install demo test test-umbrella $(PACKAGE_TESTS) lint typecheck bench docs build test-wheels redis clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,23 +29,20 @@ demo: install ## run the quickstart example end to end
 # waiting for worker processes and Ray actors to start, which overlaps well.
 TEST_PROCESSES ?= 2
 
-test: install redis ## run the whole test suite (the Redis server it starts is stopped at the end)
-	$(RUN) python -m pytest -n $(TEST_PROCESSES); status=$$?; bash scripts/redis.sh stop; exit $$status
+# The Redis tests start their own redis-server (a child of pytest on a free port,
+# stopped at the end of the session): `redis` only makes sure it is installed.
+test: install redis ## run the whole test suite
+	$(RUN) python -m pytest -n $(TEST_PROCESSES)
 
 test-umbrella: uv redis ## run the umbrella's tests with every package installed
-	UV_PROJECT_ENVIRONMENT=.venv-umbrella $(UV) run --exact --package concurry --all-extras --no-default-groups --group dev python -m pytest tests/umbrella; \
-		status=$$?; bash scripts/redis.sh stop; exit $$status
+	UV_PROJECT_ENVIRONMENT=.venv-umbrella $(UV) run --exact --package concurry --all-extras --no-default-groups --group dev python -m pytest tests/umbrella
 
 # test-futures, test-limits, ...: one package's tests with only it and its dependencies installed
 $(PACKAGE_TESTS): test-%: uv redis
-	UV_PROJECT_ENVIRONMENT=.venv-$* $(UV) run --exact --package concurry-$* --all-extras --no-default-groups --group dev python -m pytest tests/$*; \
-		status=$$?; bash scripts/redis.sh stop; exit $$status
+	UV_PROJECT_ENVIRONMENT=.venv-$* $(UV) run --exact --package concurry-$* --all-extras --no-default-groups --group dev python -m pytest tests/$*
 
-redis: ## install (apt) and start a redis-server on 127.0.0.1:6390 for the Redis backend tests
-	@bash scripts/redis.sh start
-
-redis-stop: ## stop the redis-server that `make redis` started
-	@bash scripts/redis.sh stop
+redis: ## install redis-server (apt-get, as root) for the Redis backend tests, saying so
+	@bash scripts/redis.sh install
 
 lint: install ## ruff
 	$(RUN) ruff check packages tests benchmarks examples
@@ -71,7 +68,7 @@ build: install ## build every wheel and sdist into dist/ (siblings pinned ==vers
 test-wheels: install redis ## every package's tests against its installed wheel (minutes)
 	report=$$(mktemp); CONCURRY_TEST_WHEELS=full CONCURRY_TEST_WHEELS_REPORT=$$report \
 		$(RUN) python -m pytest tests/workspace/test_wheels.py -n $(TEST_PROCESSES); \
-		status=$$?; bash scripts/redis.sh stop; echo "installed-wheel runs:"; sort $$report; rm -f $$report; exit $$status
+		status=$$?; echo "installed-wheel runs:"; sort $$report; rm -f $$report; exit $$status
 
 clean: ## remove environments, caches and build outputs
 	rm -rf .venv .venv-* dist site .pytest_cache .mypy_cache .ruff_cache

@@ -47,7 +47,7 @@ HOUR = 3600  # long windows: nothing refills or rolls over while a test runs
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Iterator[object]:
     """Every limit backend of concurry-limits (Ray: tests/ray/test_ray_limits.py)."""
-    yield from each_backend(request.param, "test-compat")
+    yield from each_backend(request, "test-compat")
 
 
 # -- windows ------------------------------------------------------------------------------

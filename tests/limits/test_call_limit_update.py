@@ -31,7 +31,7 @@ ALGORITHMS = [a.name for a in RateLimitAlgorithm]
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Iterator[object]:
-    yield from each_backend(request.param, "test-call-limit")
+    yield from each_backend(request, "test-call-limit")
 
 
 def make(backend: object, algorithm: str = "TokenBucket") -> LimitSet:

@@ -1,4 +1,4 @@
-"""The Redis backend against the real redis-server (``CONCURRY_TEST_REDIS_URL``)."""
+"""The Redis backend against a real redis-server (the session's, or ``CONCURRY_TEST_REDIS_URL``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import limits_mp_helpers as helpers
-from redis_helpers import fresh_backend, unavailable_reason
+from redis_helpers import fresh_backend
 
 from concurry_limits import (
     CallLimit,
@@ -26,16 +26,19 @@ from concurry_limits import (
     ResourceLimit,
 )
 
-REASON = unavailable_reason()
-pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+
+@pytest.fixture(autouse=True)
+def url(redis_url: str) -> str:
+    """Every test here needs the server (skips, saying why, without redis-server)."""
+    return redis_url
 
 
 @pytest.fixture
-def backend() -> Iterator[RedisBackend]:
-    yield from fresh_backend("test-limits")
+def backend(url: str) -> Iterator[RedisBackend]:
+    yield from fresh_backend(url, "test-limits")
 
 
-def test_backend_by_name_and_repr() -> None:
+def test_backend_by_name_and_repr() -> None:  # the default URL: no connection is made
     ls = LimitSet([ResourceLimit("r", 1)], backend="redis")
     assert isinstance(ls.backend, RedisBackend)
     assert "RedisBackend" in repr(ls)
