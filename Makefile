@@ -67,7 +67,7 @@ build: install ## build every wheel and sdist into dist/ (siblings pinned ==vers
 # and compat tests with every wheel installed; `make test` runs a quicker subset.
 test-wheels: install redis ## every package's tests against its installed wheel (minutes)
 	report=$$(mktemp); CONCURRY_TEST_WHEELS=full CONCURRY_TEST_WHEELS_REPORT=$$report \
-		$(RUN) python -m pytest tests/workspace/test_wheels.py -n $(TEST_PROCESSES); \
+		$(RUN) python -m pytest tests/workspace/test_wheels.py -n $(TEST_PROCESSES) --dist loadgroup; \
 		status=$$?; echo "installed-wheel runs:"; sort $$report; rm -f $$report; exit $$status
 
 clean: ## remove environments, caches and build outputs

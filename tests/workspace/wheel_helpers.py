@@ -137,7 +137,7 @@ class FolderRun:
     """The outcome of a test folder run in an installed environment."""
 
     counts: dict[str, int]
-    summary: str
+    summary: str  # pytest's last line, and the reason of each skip (-ra)
 
 
 def _clean_env(python: Path) -> dict[str, str]:
@@ -234,6 +234,12 @@ def run_tests(python: Path, where: Path, *args: str) -> FolderRun:
         timeout=1800,
     )
     summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    assert proc.returncode == 0, f"{args} failed:\n{proc.stdout[-8000:]}\n{proc.stderr[-4000:]}"
+    output = where / "pytest-output.txt"  # the whole of it: the message below is cut
+    output.write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, (
+        f"{args} failed (whole output in {output}):\n{proc.stdout[:6000]}\n...\n"
+        f"{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    )
     counts = {kind: int(n) for n, kind in _SUMMARY.findall(summary)}
-    return FolderRun(counts, summary)
+    skipped = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED")]
+    return FolderRun(counts, "; ".join([summary, *skipped]))
