@@ -68,6 +68,10 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail when a test leaves a new thread or child process running."""
     if _is_ray_case(request):  # Ray's own processes (session-wide) start before the census
         request.getfixturevalue("ray_session")
+        # and so does the driver's one thread reading ray-mode results (``_completions``)
+        from concurry_ray._completions import COMPLETIONS
+
+        COMPLETIONS.start()
     threads_before = set(threading.enumerate())
     children_before = _children()
     yield

@@ -1,0 +1,124 @@
+"""Ray-mode call completions, read in batches on one thread per driver process.
+
+Ray reports that a call's result exists on its own callback thread
+(``ObjectRef._on_ready``). Reading the value there, one ``ray.get`` per call,
+holds the GIL for the whole read while the thread submitting the next calls
+waits for it, and a ``ray.get`` of one object costs about twice its share of a
+batched one. So the callback only queues the call (`Completions.ready`), and
+one thread takes everything queued meanwhile, reads the values with a single
+``ray.get`` and hands them to their transports. Under load the batches grow by
+themselves; alone, a call is read as soon as it is reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+from typing import Any
+
+__all__ = ["COMPLETIONS", "Completions"]
+
+
+class Completions:
+    """The queue of reported calls and the thread that reads them (see the module doc).
+
+    Each item is ``(transport, call, error)``: ``transport`` is the ``RayBackend``
+    that sent ``call``, ``error`` what Ray passed to the readiness callback.
+    """
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[Any, Any, Any]] = deque()
+        self._wake = threading.Event()
+        self._start_lock = threading.Lock()
+        self._pid = -1  # the process the thread runs in (none after a fork)
+
+    def start(self) -> None:
+        """Start the reading thread in this process, once."""
+        if self._pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._pid != os.getpid():
+                threading.Thread(
+                    target=self._run, name="concurry-ray-completions", daemon=True
+                ).start()
+                self._pid = os.getpid()
+
+    def ready(self, transport: Any, call: Any, error: Any) -> None:
+        """Ray's readiness callback for ``call``: queue it for the reading thread."""
+        if call._ray_reader:
+            return  # a reader is fetching it itself (``_await_ref``): no need to wake
+        self._items.append((transport, call, error))
+        # Set only when clear: the reader clears before it drains, so an item queued
+        # while the flag is still set is drained by that same pass.
+        if not self._wake.is_set():
+            self._wake.set()
+
+    def _run(self) -> None:
+        items, wake = self._items, self._wake
+        while True:
+            wake.wait()
+            wake.clear()
+            while items:
+                batch = []
+                try:
+                    while True:
+                        batch.append(items.popleft())
+                except IndexError:
+                    pass
+                try:
+                    _dispatch(batch)
+                except BaseException:  # a bug: keep serving the other calls
+                    logging.getLogger("concurry").exception("reading Ray results failed")
+
+
+def _dispatch(batch: list[tuple[Any, Any, Any]]) -> None:
+    """Read a batch: transports whose calls finish in order collect theirs themselves."""
+    ordered: dict[Any, list[Any]] = {}
+    calls = []
+    for item in batch:
+        if item[0].ordered:
+            ordered.setdefault(item[0], []).append(item[1])
+        else:
+            calls.append(item)
+    if calls:
+        read_batch(calls)
+    for transport, reported in ordered.items():
+        transport.collect(reported)
+
+
+def read_batch(batch: list[tuple[Any, Any, Any]]) -> None:
+    """Read and deliver the values of a batch of reported calls with one ``ray.get``."""
+    import ray
+
+    fetch: list[tuple[Any, Any]] = []
+    refs: list[Any] = []
+    for transport, call, error in batch:
+        if call._ray_reader or call._ray_done:
+            continue  # a reader is fetching it (``_await_ref``), or took it already
+        ref = call._ray_ref
+        if error is None and not transport._in_memory(ref, memory_store_only=True):
+            transport.stored(call)  # in the object store: read on demand
+            continue
+        fetch.append((transport, call))
+        refs.append(ref)
+    if not refs:
+        return
+    try:
+        # Values Ray returned inline are in this process already: a zero timeout
+        # never waits for Ray's threads.
+        values = ray.get(refs, timeout=0)
+    except Exception:  # a Ray error (or an unreadable value) among them: one by one
+        for transport, call in fetch:
+            transport.read_one(call)
+        return
+    groups: dict[Any, list[tuple[Any, Any]]] = {}
+    for (transport, call), value in zip(fetch, values):
+        groups.setdefault(transport, []).append((call, value))
+    for transport, done in groups.items():
+        transport.completed_many(done)
+
+
+#: The one queue of this process.
+COMPLETIONS = Completions()
