@@ -158,3 +158,41 @@ def test_reads_that_time_out_as_the_result_lands_never_lose_it(ray_session) -> N
         assert timed_out  # the race was reached
     finally:
         worker.stop()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_watch_on_a_serial_actor_moves_on_whoever_takes_the_call(
+    ray_session, seed: int
+) -> None:
+    # Ray reports only the oldest call in flight of a serial actor. Whoever takes
+    # that call (the batch reader, a caller reading a lone call itself, a read that
+    # times out and hands it back) must pass the watch to the next call in flight,
+    # or the calls sent behind it stay pending for ever.
+    from concurry_futures import wait
+
+    rng = random.Random(seed)
+    worker = Napper.options(mode="ray").init()
+    try:
+        worker.nap(0).result(timeout=T)
+        for _ in range(40):
+            lone = worker.nap(rng.uniform(0, 0.002))
+            burst = []
+            count = rng.randint(0, 5)
+
+            def send(count: int = count, burst: list = burst) -> None:
+                for _ in range(count):
+                    burst.append(worker.nap(0))
+
+            sender = threading.Thread(target=send)
+            sender.start()
+            try:
+                lone.result(timeout=rng.choice([0, 0.0005, 0.001, T]))
+            except TimeoutError:
+                pass
+            sender.join()
+            # nobody reads these: only Ray's reports can finish them
+            _, pending = wait([lone, *burst], timeout=T)
+            assert not pending, f"{len(pending)} of {1 + count} calls never finished"
+            assert [f.result(timeout=0) for f in burst] == [0] * count
+    finally:
+        worker.stop()
