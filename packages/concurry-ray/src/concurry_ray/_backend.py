@@ -22,7 +22,6 @@ import weakref
 from collections import deque
 from collections.abc import Sequence
 from functools import partial
-from itertools import islice
 from time import monotonic
 from typing import Any
 
@@ -38,7 +37,7 @@ from concurry_workers.plugin import (
     unpack_exception,
 )
 
-from ._completions import COMPLETIONS, read_batch
+from ._completions import COMPLETIONS
 from ._session import ensure_ray
 from ._tasks import TASK_OPTION_KEYS, FunctionTasks
 from ._values import Failure, RayCallFuture, StoredValue, adopt_futures, failed_argument
@@ -46,8 +45,6 @@ from ._values import Failure, RayCallFuture, StoredValue, adopt_futures, failed_
 __all__ = ["RayBackend"]
 
 _ACTOR_OPTION_KEYS = ("num_cpus", "num_gpus", "resources")
-#: How many calls in flight ``collect`` looks at with one ``ray.wait``.
-WINDOW = 64
 #: Seconds an actor may take to be placed and to build the worker.
 START_TIMEOUT = 120.0
 
@@ -263,9 +260,6 @@ class RayBackend(WorkerBackend):
         self._running: dict[int, CallFuture] = {}
         self._seq = 0  # the next call's sequence number on an async actor (_AsyncHolder)
         self.serial = not self._tasks and not _has_async_methods(runtime.worker_cls)
-        # True when calls finish in the order they were sent (see collect); set by start()
-        self.ordered = False
-        self._watched: CallFuture | None = None  # the call whose readiness Ray reports
 
     @classmethod
     def prepare(cls) -> None:
@@ -286,7 +280,6 @@ class RayBackend(WorkerBackend):
             return
         if self.serial:
             options.setdefault("max_concurrency", 1)
-            self.ordered = self._lazy and options["max_concurrency"] == 1
         holder = _actor_class(self.runtime.worker_cls, not self.serial)
         actor = holder.options(**options).remote(dumps_runtime(self.runtime))
         try:
@@ -312,7 +305,6 @@ class RayBackend(WorkerBackend):
         self._crash_error = ray.exceptions.WorkerCrashedError
         self._get_timeout = ray.exceptions.GetTimeoutError
         self._get = ray.get
-        self._wait = ray.wait
         self._cancelled_error = ray.exceptions.TaskCancelledError
         self._task_error = ray.exceptions.RayTaskError
         self._system_error = ray.exceptions.RaySystemError
@@ -348,18 +340,12 @@ class RayBackend(WorkerBackend):
                     continue
                 # held by the call: Ray drops the readiness callback of a dropped ref
                 call._ray_ref = ref  # type: ignore[attr-defined]
-                watch = True
                 with self._count:
                     self._inflight += 1
                     self._running[call._id] = call
-                    if self.ordered:  # one callback, on the oldest call (see collect)
-                        watch = self._watched is None
-                        if watch:
-                            self._watched = call
                 if self._lazy and type(call) is RayCallFuture:
                     call._await_ref = self._await_ref
-                    if watch:
-                        ref._on_ready(partial(report, self, call))
+                    ref._on_ready(partial(report, self, call))
                 else:
                     ref._on_completed(lambda outcome, call=call: self._completed(call, outcome))
         for call in dropped:
@@ -388,49 +374,6 @@ class RayBackend(WorkerBackend):
             self._seq += 1
         return ref
 
-    def collect(self, reported: list[CallFuture]) -> None:
-        """Deliver every call of this serial actor that is done (on ``_completions``' thread).
-
-        A serial actor runs its calls one at a time in the order they were sent, so
-        Ray reports the readiness of one call only, the oldest in flight
-        (``_watched``), instead of each call's: when it is done, the calls after it
-        that are done too are found with one ``ray.wait`` over the oldest
-        ``WINDOW`` in flight and read with one ``ray.get``. Then the oldest call
-        still in flight is watched. ``reported`` are the calls Ray reported.
-        """
-        wait = self._wait
-        while True:
-            with self._count:
-                window = [
-                    c
-                    for c in islice(self._running.values(), WINDOW)
-                    if not (getattr(c, "_ray_reader", False) or getattr(c, "_ray_slow", False))
-                ]
-            if not window:
-                break
-            refs = [c._ray_ref for c in window]  # type: ignore[attr-defined]
-            done, _ = wait(refs, num_returns=len(refs), timeout=0, fetch_local=False)
-            if not done:
-                break
-            by_ref = {c._ray_ref: c for c in window}  # type: ignore[attr-defined]
-            read_batch([(self, by_ref[ref], None) for ref in done])
-            if len(window) < WINDOW or len(done) < len(window):
-                break
-        self._watch_next(reported)
-
-    def _watch_next(self, reported: Sequence[CallFuture]) -> None:
-        """Watch the oldest call in flight, unless a call other than ``reported`` is watched."""
-        with self._count:
-            if self._watched is not None and all(c is not self._watched for c in reported):
-                return  # Ray will report that one
-            target = next(
-                (c for c in self._running.values() if not getattr(c, "_ray_slow", False)),
-                None,
-            )
-            self._watched = target
-        if target is not None:  # reported at once if it is done already
-            target._ray_ref._on_ready(partial(COMPLETIONS.ready, self, target))  # type: ignore[attr-defined]
-
     def stored(self, call: CallFuture) -> None:
         """``call`` is done and its value is in the object store: read on demand."""
         self._completed(call, StoredValue(call._ray_ref))  # type: ignore[attr-defined]
@@ -441,7 +384,6 @@ class RayBackend(WorkerBackend):
         try:
             outcome = self._get(ref, timeout=0)
         except self._get_timeout:  # not readable after all: let Ray call back with it
-            call._ray_slow = True  # type: ignore[attr-defined]
             ref._on_completed(lambda outcome: self._completed(call, outcome))
             return
         except self._ray_error as error:
@@ -473,8 +415,6 @@ class RayBackend(WorkerBackend):
             self._rearm(call, ref)
             raise
         self._completed(call, outcome)
-        if self.ordered:  # Ray's report on it was passed over: watch the next call
-            self._watch_next((call,))
 
     def _rearm(self, call: CallFuture, ref: Any) -> None:
         call._ray_reader = False  # type: ignore[attr-defined]

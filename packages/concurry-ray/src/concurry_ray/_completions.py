@@ -6,8 +6,9 @@ holds the GIL for the whole read while the thread submitting the next calls
 waits for it, and a ``ray.get`` of one object costs about twice its share of a
 batched one. So the callback only queues the call (`Completions.ready`), and
 one thread takes everything queued meanwhile, reads the values with a single
-``ray.get`` and hands them to their transports. Under load the batches grow by
-themselves; alone, a call is read as soon as it is reported.
+``ray.get`` and hands them to their transports. While more calls are in flight
+it lets reports gather for ``COALESCE_SECONDS`` first; a call alone in flight
+is read as soon as it is reported.
 """
 
 from __future__ import annotations
@@ -15,10 +16,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import deque
 from typing import Any
 
 __all__ = ["COMPLETIONS", "Completions"]
+
+#: How long the reading thread lets reports gather before it reads, when more calls
+#: of the transport reported first are still in flight than are queued: one read of
+#: several values costs little more than a read of one (a fraction of Ray's own
+#: per-call latency, and a caller reading a lone call fetches it itself).
+COALESCE_SECONDS = 0.0005
 
 
 class Completions:
@@ -59,6 +67,8 @@ class Completions:
         items, wake = self._items, self._wake
         while True:
             wake.wait()
+            if items and items[0][0]._inflight > len(items):
+                time.sleep(COALESCE_SECONDS)
             wake.clear()
             while items:
                 batch = []
@@ -68,24 +78,9 @@ class Completions:
                 except IndexError:
                     pass
                 try:
-                    _dispatch(batch)
+                    read_batch(batch)
                 except BaseException:  # a bug: keep serving the other calls
                     logging.getLogger("concurry").exception("reading Ray results failed")
-
-
-def _dispatch(batch: list[tuple[Any, Any, Any]]) -> None:
-    """Read a batch: transports whose calls finish in order collect theirs themselves."""
-    ordered: dict[Any, list[Any]] = {}
-    calls = []
-    for item in batch:
-        if item[0].ordered:
-            ordered.setdefault(item[0], []).append(item[1])
-        else:
-            calls.append(item)
-    if calls:
-        read_batch(calls)
-    for transport, reported in ordered.items():
-        transport.collect(reported)
 
 
 def read_batch(batch: list[tuple[Any, Any, Any]]) -> None:

@@ -112,8 +112,6 @@ class RayCallFuture(CallFuture):
     _ray_done = False
     #: True while a reader fetches the result itself (the transport's ``_await_ref``).
     _ray_reader = False
-    #: True when its value could not be read at once and Ray will hand it over.
-    _ray_slow = False
     _adopted = False
 
     def result(self, timeout: float | None = None) -> Any:
