@@ -4,7 +4,7 @@ Unmarked blocks run in this process, page by page, like a notebook
 (``tests/docs_blocks.py``); blocks marked ``<!-- script -->`` run as programs in
 a fresh interpreter, one test each; ``<!-- not-run: reason -->`` blocks must
 give a reason. ``ray.md`` and ``migrating.md`` run in their own tests
-(tests/ray/test_ray_docs.py in the session's Ray; test_migrating_docs.py).
+(test_ray_docs.py in the session's Ray; test_migrating_docs.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ ROOT = DOCS.parent
 PAGES = sorted(DOCS.rglob("*.md"))
 #: Pages whose notebook blocks another test runs.
 RUN_ELSEWHERE = {
-    "ray.md": ROOT / "tests" / "ray" / "test_ray_docs.py",
+    "ray.md": ROOT / "tests" / "umbrella" / "test_ray_docs.py",
     "migrating.md": ROOT / "tests" / "umbrella" / "test_migrating_docs.py",
 }
 NOTEBOOK_PAGES = [

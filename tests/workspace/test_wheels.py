@@ -192,14 +192,11 @@ def test_slow_package_smoke_against_its_wheel_alone(
     assert outcome.counts.get("passed", 0) >= 2 + len(PROJECTS), outcome
 
 
-# package -> the folders `make test-wheels` runs against its installed wheel. docs/ray.md
-# is written with the umbrella (`from concurry import ...`), which concurry-ray does not
-# depend on: its test runs with the umbrella's wheels.
-RAY_DOCS = "tests/ray/test_ray_docs.py"
+# package -> the folders `make test-wheels` runs against its installed wheel
 FULL_FOLDERS = {
     "concurry-workers": ["tests/workers"],
-    "concurry-ray": ["tests/ray", f"--deselect={RAY_DOCS}::test_the_ray_page_runs"],
-    "concurry": ["tests/umbrella", "tests/compat", RAY_DOCS],
+    "concurry-ray": ["tests/ray"],
+    "concurry": ["tests/umbrella", "tests/compat"],
 }
 
 
