@@ -422,18 +422,7 @@ class RayBackend(WorkerBackend):
 
     def completed_many(self, done: list[tuple[CallFuture, Any]]) -> None:
         """Deliver the outcomes of several calls read together (``_completions``)."""
-        taken = []
-        with self._count:
-            running = self._running
-            for call, outcome in done:
-                if call._ray_done:  # type: ignore[attr-defined]
-                    continue  # taken already, by a waiting reader
-                call._ray_done = True  # type: ignore[attr-defined]
-                running.pop(call._id, None)
-                taken.append((call, outcome))
-            self._inflight -= len(taken)
-            if not self._inflight:
-                self._idle.notify_all()
+        taken = self._take(done)
         plain: list[tuple[int, int, Any]] = []
         ray_error = self._ray_error
         for call, outcome in taken:
@@ -450,15 +439,24 @@ class RayBackend(WorkerBackend):
             self._link.deliver_many(plain)
 
     def _completed(self, call: CallFuture, outcome: Any) -> None:
+        if self._take(((call, outcome),)):
+            self._deliver(call, outcome)
+
+    def _take(self, done: Sequence[tuple[CallFuture, Any]]) -> list[tuple[CallFuture, Any]]:
+        """The calls of ``done`` not taken yet (by Ray's report or a waiting reader), now taken."""
+        taken = []
         with self._count:
-            if getattr(call, "_ray_done", False):
-                return  # taken already, by the callback or by a waiting reader
-            call._ray_done = True  # type: ignore[attr-defined]
-            self._running.pop(call._id, None)
-            self._inflight -= 1
-            if not self._inflight:
+            running = self._running
+            for call, outcome in done:
+                if getattr(call, "_ray_done", False):
+                    continue
+                call._ray_done = True  # type: ignore[attr-defined]
+                running.pop(call._id, None)
+                taken.append((call, outcome))
+            self._inflight -= len(taken)
+            if taken and not self._inflight:
                 self._idle.notify_all()
-        self._deliver(call, outcome)
+        return taken
 
     def _deliver(self, call: CallFuture, outcome: Any) -> None:
         link = self._link
