@@ -179,6 +179,7 @@ def test_a_task_takes_an_actors_future_as_an_object_reference(ray_session, pair)
         made = producer.make(BIG // 4)
         assert tasks.submit(_size_of, made, extra=1).result(timeout=T) == BIG // 4 + 1
         assert tasks.submit(_size_of, data=made).result(timeout=T) == BIG // 4
+        assert made.done()  # done() looks at the call: it does not fetch the value
         assert type(made.future._result).__name__ == "StoredValue"  # never fetched here
         with pytest.raises(KeyError, match="upstream failed"):
             tasks.submit(_size_of, data=producer.fail()).result(timeout=T)

@@ -511,3 +511,25 @@ def _stop_while_replacing(folder: Path) -> None:
         board.open_all()
         quiet_stop(pool)
     _settled(futures)
+
+
+@pytest.mark.parametrize(
+    ("options", "eager"),
+    [
+        ({"max_queued_tasks": None, "load_balancing": "round_robin"}, False),
+        ({"max_queued_tasks": None, "load_balancing": "least_total"}, False),
+        ({"max_queued_tasks": None, "load_balancing": "least_active"}, True),
+        ({"max_queued_tasks": 3, "load_balancing": "round_robin"}, True),
+    ],
+    ids=["round_robin", "least_total", "least_active", "capped"],
+)
+def test_workers_learn_whether_admission_waits_on_finished_calls(options, eager, no_leaks):
+    """``eager_release``: a ray worker defers noticing calls nobody waits for unless
+    the pool admits (a cap) or routes (least_active) by the calls finishing."""
+    from pool_helpers import Probe
+
+    with Probe.options(mode="thread", max_workers=2, **options).init() as pool:
+        link = pool._link
+        assert link.eager_release is (options["max_queued_tasks"] is not None)
+        slots = link.transport._slots
+        assert [slot.adapter.eager_release for slot in slots] == [eager, eager]

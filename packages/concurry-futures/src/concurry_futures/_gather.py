@@ -16,7 +16,16 @@ from ._polling import PollingAlgorithm, polling_strategy
 from ._reporter import Reporter, make_reporter
 from ._shape import parse
 from ._wait import wrap_all
-from ._waiter import _CF_DONE, block_until, deadline_of, done_mask, is_done, outcome, timeout_error
+from ._waiter import (
+    _CF_DONE,
+    block_until,
+    deadline_of,
+    done_mask,
+    is_done,
+    outcome,
+    plain_result,
+    timeout_error,
+)
 
 __all__ = ["gather"]
 
@@ -100,7 +109,7 @@ def _collect(
         if type(w) is ConcurrentFuture:
             f = w._future  # type: ignore[attr-defined]
             # Lock-free read of a finished concurrent future (see _waiter._CF_DONE).
-            if f._state == "FINISHED" and f._exception is None:
+            if f._state == "FINISHED" and f._exception is None and plain_result(type(f)):
                 append(f._result)
                 continue
         # A pending one here means a later future failed: everything before that

@@ -2,7 +2,9 @@
 
 Already-finished futures are recognised without registering anything. When
 every pending future is of one class that waits for many at once (`RayFuture`
-through ``ray.wait``), that class waits for all of them in one call.
+through ``ray.wait``; or a ``concurrent.futures.Future`` subclass with a
+``_wait_many`` classmethod, as ray-mode calls have), that class waits for all
+of them in one call.
 Otherwise each pending future gets one done-callback (the same bound method for all) that
 counts the completion and sets a `threading.Event` once the condition is met,
 so the waiting thread sleeps until then: no rescanning, no CPU while nothing
@@ -28,7 +30,15 @@ from ._polling import polling_strategy
 from ._reporter import Reporter
 from ._sync import SyncFuture
 
-__all__ = ["block_until", "deadline_of", "done_mask", "is_done", "outcome", "timeout_error"]
+__all__ = [
+    "block_until",
+    "deadline_of",
+    "done_mask",
+    "is_done",
+    "outcome",
+    "plain_result",
+    "timeout_error",
+]
 
 # concurrent.futures.Future keeps its state in `_state`; reading it (as
 # concurrent.futures.wait does) avoids a lock round-trip per finished future.
@@ -95,12 +105,25 @@ def _failed(f: Any) -> bool:
     return not f.cancelled() and f.exception() is not None
 
 
+_PLAIN_RESULT: dict[type, bool] = {}
+
+
+def plain_result(cls: type) -> bool:
+    """True when ``cls``, a ``concurrent.futures.Future`` class, returns its stored
+    ``_result`` as it is (no ``result()`` override: a ray-mode call's future keeps a
+    placeholder there for a value it fetches on demand). Cached per class."""
+    known = _PLAIN_RESULT.get(cls)
+    if known is None:
+        known = _PLAIN_RESULT[cls] = getattr(cls, "result", None) is Future.result
+    return known
+
+
 def outcome(w: BaseFuture) -> tuple[BaseException | None, Any]:
     """``(exception, value)`` of a finished future; cancellation is a `CancelledError`."""
     t = type(w)
     if t is ConcurrentFuture:
         f = w._future  # type: ignore[attr-defined]
-        if f._state == "FINISHED":
+        if f._state == "FINISHED" and (f._exception is not None or plain_result(type(f))):
             return f._exception, f._result
     elif t is SyncFuture:
         return w._exception, w._result  # type: ignore[attr-defined]
@@ -151,8 +174,12 @@ def block_until(
     return_when: ReturnWhen,
     polling: Any,
     reporter: Reporter | None,
+    helped: bool = False,
 ) -> bool:
     """Block until ``return_when`` holds for ``futures`` or the deadline passes.
+
+    ``helped``: the pending concurrent futures had their class's ``_wait_many``
+    already (it is offered them once).
 
     Returns:
         True when the condition holds, False on timeout.
@@ -216,6 +243,12 @@ def block_until(
                     if reporter is not None:
                         reporter.update(finished)
                     return True
+    if pending_cf and not (helped or pending_cb or pending_poll or reporter):
+        wait_many = _class_wait_many(pending_cf)
+        if wait_many is not None:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            wait_many(pending_cf, timeout, return_when)
+            return block_until(futures, deadline, return_when, polling, reporter, helped=True)
     n_pending = len(pending_cf) + len(pending_cb) + len(pending_poll)
     if reporter is not None:
         reporter.update(finished)
@@ -234,6 +267,22 @@ def block_until(
         return _sleep(collector, needed, finished, deadline, polling, pending_poll, reporter)
     finally:
         _unregister(pending_cf, hit)
+
+
+def _class_wait_many(futures: list[Any]) -> Any:
+    """The ``_wait_many`` classmethod of ``futures``' one class (a ``concurrent.futures``
+    Future subclass that waits for many of its own at once), or None.
+
+    It may wait for them and settle them (up to the timeout, until ``return_when``
+    holds) or do nothing; the caller then counts what is done as usual.
+    """
+    cls = type(futures[0])
+    if cls is Future:
+        return None
+    wait_many = getattr(cls, "_wait_many", None)
+    if wait_many is None or any(type(f) is not cls for f in futures):
+        return None
+    return wait_many
 
 
 def _wait_group(

@@ -13,6 +13,18 @@ Calls are handed to Ray outside the link's lock (``send`` only queues them;
 ``kick`` submits them in order under the transport's own lock). Completion is
 Ray's own notification (``ObjectRef._on_ready``, which does not fetch the
 value; see ``_values``): no thread per call.
+
+A call nobody waits for yet is *unseen*: no notification is registered for it
+(Ray runs each one as Python code on its own thread, which costs the driver as
+much as a third of a bare actor call). Whoever asks for it takes it instead:
+``result`` reads it with ``ray.get`` in the reader's thread, ``wait`` /
+``gather`` over such calls with ``ray.wait`` (``_waiting``), as bare Ray code
+would; a done-callback registers the notification. Otherwise the reading
+thread (``_completions``) looks at the unseen calls every ``SWEEP_SECONDS``,
+delivering those that finished, and registers the notification of one still
+running after ``ARM_AFTER_SECONDS``. A link whose admission waits on calls
+finishing (``eager_release``: a ``max_queued_tasks`` cap, or a
+``least_active`` pool) has every call watched from the start.
 """
 
 from __future__ import annotations
@@ -37,7 +49,7 @@ from concurry_workers.plugin import (
     unpack_exception,
 )
 
-from ._completions import COMPLETIONS
+from ._completions import COMPLETIONS, read_values
 from ._session import ensure_ray
 from ._tasks import TASK_OPTION_KEYS, FunctionTasks
 from ._values import Failure, RayCallFuture, StoredValue, adopt_futures, failed_argument
@@ -45,6 +57,9 @@ from ._values import Failure, RayCallFuture, StoredValue, adopt_futures, failed_
 __all__ = ["RayBackend"]
 
 _ACTOR_OPTION_KEYS = ("num_cpus", "num_gpus", "resources")
+#: How many unfinished unseen calls a look at a transport whose calls may finish
+#: out of order (tasks, an async actor) passes before it stops.
+LOOK_AHEAD = 8
 #: Seconds an actor may take to be placed and to build the worker.
 START_TIMEOUT = 120.0
 
@@ -259,6 +274,11 @@ class RayBackend(WorkerBackend):
         # calls handed to Ray and not finished, oldest first (stop() needs them)
         self._running: dict[int, CallFuture] = {}
         self._seq = 0  # the next call's sequence number on an async actor (_AsyncHolder)
+        # unseen calls (see the module doc), oldest first; appended under _lock and taken
+        # by look() with popleft (atomic: each call is taken by one look only)
+        self._unseen: deque[CallFuture] = deque()
+        self._look_due = False  # queued for the reading thread's next look (_completions)
+        self._eager = True
         self.serial = not self._tasks and not _has_async_methods(runtime.worker_cls)
 
     @classmethod
@@ -273,6 +293,7 @@ class RayBackend(WorkerBackend):
             if key in self.options:
                 options[key] = self.options[key]
         self._init_completion(ray)
+        self._eager = bool(getattr(link, "eager_release", True))
         if self._tasks:
             options = {k: v for k, v in options.items() if k in TASK_OPTION_KEYS}
             self._task = FunctionTasks(ray, dumps_runtime(self.runtime), options)
@@ -322,6 +343,10 @@ class RayBackend(WorkerBackend):
     def kick(self) -> None:
         link = self._link
         report = COMPLETIONS.ready
+        lazy = self._lazy
+        eager = self._eager
+        unseen = 0
+        now = monotonic()
         dropped: list[CallFuture] = []
         failed: list[tuple[CallFuture, BaseException]] = []
         with self._lock:
@@ -343,11 +368,19 @@ class RayBackend(WorkerBackend):
                 with self._count:
                     self._inflight += 1
                     self._running[call._id] = call
-                if self._lazy and type(call) is RayCallFuture:
-                    call._await_ref = self._await_ref
-                    ref._on_ready(partial(report, self, call))
+                if lazy and type(call) is RayCallFuture:
+                    call._ray_transport = self  # type: ignore[attr-defined]
+                    if eager:
+                        ref._on_ready(partial(report, self, call))
+                    else:
+                        call._ray_unseen = True  # type: ignore[attr-defined]
+                        call._ray_sent = now  # type: ignore[attr-defined]
+                        self._unseen.append(call)
+                        unseen += 1
                 else:
                     ref._on_completed(lambda outcome, call=call: self._completed(call, outcome))
+        if unseen:
+            COMPLETIONS.defer(self)
         for call in dropped:
             link.drop(call)
         for call, error in failed:
@@ -390,20 +423,26 @@ class RayBackend(WorkerBackend):
             outcome = error
         self._completed(call, outcome)
 
-    def _await_ref(self, call: CallFuture, timeout: float | None) -> None:
-        """Fetch ``call``'s result in the reader's thread (``RayCallFuture.result``).
+    def await_call(self, call: CallFuture, timeout: float | None) -> None:
+        """Help a reader of ``call``'s outcome (``RayCallFuture.result`` / ``exception``).
 
-        One ``ray.get``, as bare Ray does; the outcome is then taken here, without
-        waiting for Ray's callback thread to hand it over. Only for a call alone in
-        flight (a round trip): with many in flight, their completion callbacks are
-        already on their way, and a ``ray.get`` per read would only add work.
+        An unseen call (after a `look` at the finished ones), or a call alone in
+        flight (a round trip), is fetched in the reader's thread with one
+        ``ray.get``, as bare Ray does, and taken here without waiting for Ray's
+        callback thread to hand it over. A watched call among many is left to its
+        notification, which is on its way: the reader waits for the future.
         """
-        if self._inflight > 1:
-            return
+        if call._ray_unseen:  # type: ignore[attr-defined]
+            self.look()  # the finished calls first, with one ray.get
+            if not call._ray_unseen:  # type: ignore[attr-defined]
+                return  # read by the look, or watched by someone else
+        elif self._inflight > 1 and not call._ray_reader:  # type: ignore[attr-defined]
+            return  # its notification is on its way (another reader's read is not)
         ref = call._ray_ref  # type: ignore[attr-defined]
         # The readiness callback leaves the call to this reader meanwhile (one read,
         # not two competing for the GIL), and is armed again if the read is cut short.
         call._ray_reader = True  # type: ignore[attr-defined]
+        call._ray_unseen = False  # type: ignore[attr-defined]  # this reader watches it
         try:
             outcome = self._get(ref, timeout=timeout)
         except self._ray_error as exc:
@@ -419,6 +458,69 @@ class RayBackend(WorkerBackend):
     def _rearm(self, call: CallFuture, ref: Any) -> None:
         call._ray_reader = False  # type: ignore[attr-defined]
         ref._on_ready(partial(COMPLETIONS.ready, self, call))  # at once if it is ready already
+
+    def look(self, arm: bool = False, arm_before: float = 0.0) -> int:
+        """Look at the unseen calls, oldest first (see the module doc).
+
+        The finished ones whose values Ray returned inline are read with one
+        ``ray.get`` and delivered. An unfinished one gets Ray's readiness
+        notification when ``arm`` is true or it was sent before ``arm_before``
+        (a monotonic time); otherwise it stays unseen, and the look ends after a
+        few such (one on a serial actor: the calls behind it run after it).
+
+        Returns:
+            How many calls are left unseen.
+        """
+        queue = self._unseen
+        fetch: list[tuple[Any, CallFuture]] = []
+        kept: list[CallFuture] = []
+        in_memory = self._in_memory
+        report = COMPLETIONS.ready
+        limit = 1 if self.serial else LOOK_AHEAD
+        while True:
+            try:
+                call = queue.popleft()
+            except IndexError:  # empty (or emptied by a look in another thread)
+                break
+            if not call._ray_unseen or call._ray_done:  # type: ignore[attr-defined]
+                continue  # watched or taken since
+            ref = call._ray_ref  # type: ignore[attr-defined]
+            if in_memory(ref, memory_store_only=True):
+                call._ray_unseen = False  # type: ignore[attr-defined]
+                fetch.append((self, call))
+            elif in_memory(ref):  # finished, its value in the object store (asks the store)
+                call._ray_unseen = False  # type: ignore[attr-defined]
+                self.stored(call)
+            elif arm or call._ray_sent < arm_before:  # type: ignore[attr-defined]
+                call._ray_unseen = False  # type: ignore[attr-defined]
+                ref._on_ready(partial(report, self, call))  # Ray tells when it is ready
+            else:
+                kept.append(call)
+                if len(kept) >= limit and not arm:
+                    break
+        if kept:
+            queue.extendleft(reversed(kept))
+        if fetch:
+            read_values(fetch)
+        return len(queue)
+
+    def unclaim(self, calls: Sequence[CallFuture]) -> None:
+        """``calls``, taken by a waiting thread (``_waiting``) and not finished, are unseen
+        again; or watched, if someone added a done-callback or waits meanwhile, or
+        ``stop()`` waits for them."""
+        unseen = []
+        for call in calls:
+            call._ray_reader = False  # type: ignore[attr-defined]
+            if call._done_callbacks or call._waiters or self._stopping:  # type: ignore[attr-defined]
+                call._ray_ref._on_ready(partial(COMPLETIONS.ready, self, call))  # type: ignore[attr-defined]
+            else:
+                call._ray_unseen = True  # type: ignore[attr-defined]
+                unseen.append(call)
+        if unseen:
+            self._unseen.extend(unseen)
+            if self._stopping:  # stop() began meanwhile, and may have looked already
+                self.look(arm=True)
+            COMPLETIONS.defer(self)
 
     def completed_many(self, done: list[tuple[CallFuture, Any]]) -> None:
         """Deliver the outcomes of several calls read together (``_completions``)."""
@@ -564,6 +666,7 @@ class RayBackend(WorkerBackend):
             if ref is not None:
                 _cancel(ray, ref)  # so that it does not start before the kill
             self._link.drop(call)
+        self.look(arm=True)  # the wait below learns of completions from Ray's notifications
         with self._count:
             while self._inflight and not self._dead:
                 left = deadline - monotonic()

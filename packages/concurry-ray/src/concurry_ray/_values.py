@@ -19,6 +19,7 @@ Two pieces keep a ray-mode call's value out of the driver:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -31,6 +32,7 @@ from concurry_workers.plugin import (
 )
 
 from ._future import RayFuture, _failure
+from ._waiting import wait_calls
 
 __all__ = [
     "Failure",
@@ -102,29 +104,40 @@ class StoredValue:
 
 
 class RayCallFuture(CallFuture):
-    """The future of a ray-mode call; a big value is fetched by the first ``result()``."""
+    """The future of a ray-mode call; a big value is fetched by the first ``result()``.
+
+    A call nobody has asked for yet may be *unseen* by its transport (no Ray
+    notification registered; see ``_backend``): asking for it in any way
+    (``result``, ``exception``, ``done``, a done-callback) has the transport
+    look at it first; ``wait`` and ``gather`` over such calls alone wait for
+    them with ``ray.wait`` (`_wait_many`).
+    """
 
     #: The call's ObjectRef once it was handed to Ray (set by the transport).
     _ray_ref: Any = None
-    #: ``await_ref(call, timeout)`` of the transport that sent it (set with ``_ray_ref``).
-    _await_ref: Any = None
+    #: The ``RayBackend`` that sent it (set with ``_ray_ref``).
+    _ray_transport: Any = None
     #: Set by the transport once the outcome was taken (callback or a waiting reader).
     _ray_done = False
-    #: True while a reader fetches the result itself (the transport's ``_await_ref``).
+    #: True while a reader fetches the result itself (the transport's ``await_call``).
     _ray_reader = False
+    #: True while no one watches for its completion (see the class doc).
+    _ray_unseen = False
     _adopted = False
 
     def result(self, timeout: float | None = None) -> Any:
-        if self._await_ref is not None and not self._ray_done:
+        if self._ray_transport is not None and not self._ray_done:
             # Wait in Ray, in this thread, as ``ray.get`` does: the outcome is then
             # taken here instead of being handed over from Ray's callback thread.
-            self._await_ref(self, timeout)
+            self._ray_transport.await_call(self, timeout)
         value = super().result(timeout)
         if type(value) is StoredValue:
             value = self._fetched(value, timeout)
         return value
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
+        if self._ray_transport is not None and not self._ray_done:
+            self._ray_transport.await_call(self, timeout)
         error = super().exception(timeout)
         stored = self._result  # type: ignore[attr-defined]
         if error is None and type(stored) is StoredValue:
@@ -134,8 +147,27 @@ class RayCallFuture(CallFuture):
                 return exc
         return error
 
+    def done(self) -> bool:
+        if self._ray_unseen:
+            self._ray_transport.look()
+        return super().done()
+
+    def add_done_callback(self, fn: Any) -> None:
+        if self._ray_unseen:
+            self._ray_transport.look(arm=True)
+        super().add_done_callback(fn)
+
+    @classmethod
+    def _wait_many(
+        cls, futures: Sequence[Future[Any]], timeout: float | None, return_when: Any
+    ) -> None:
+        """Wait for many unseen calls with ``ray.wait`` in this thread (``_waiting``)."""
+        wait_calls(futures, timeout, return_when)
+
     def _fetched(self, stored: StoredValue, timeout: float | None) -> Any:
-        value = stored.fetch(timeout)
+        # The call is over: what is left is moving the value here, which result(0)
+        # on a done future must wait for (as RayFuture's does).
+        value = stored.fetch(None)
         with self._condition:  # type: ignore[attr-defined]
             if self._result is stored:  # type: ignore[attr-defined]
                 self._result = value  # fetched once; the placeholder lets the ref go

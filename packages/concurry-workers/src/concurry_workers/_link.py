@@ -171,6 +171,13 @@ class Link:
         return self._lock
 
     @property
+    def eager_release(self) -> bool:
+        """True when admission waits on calls finishing (a ``capacity``): the transport
+        must report each outcome as soon as it exists. Otherwise it may notice the
+        outcomes of calls nobody waits for a little later, in batches (Ray does)."""
+        return self.capacity is not None
+
+    @property
     def closed(self) -> bool:
         """True once ``stop()`` was called."""
         return self._state is CLOSED

@@ -86,6 +86,16 @@ class SlotLink:
         self._pool = pool
         self._slot = slot
 
+    @property
+    def eager_release(self) -> bool:
+        """True when the pool admits or routes calls by the ones finishing (see
+        ``Link.eager_release``): a cap per worker, or ``least_active`` balancing."""
+        pool = self._pool
+        link = pool.link
+        return (link is not None and link.eager_release) or (
+            pool._algorithm is LoadBalancingAlgorithm.LeastActiveLoad
+        )
+
     def died(self, error: BaseException) -> None:
         """The worker transport is gone (reported once)."""
         self._pool._slot_died(self._slot, self, error)

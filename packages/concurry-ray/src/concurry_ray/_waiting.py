@@ -1,0 +1,99 @@
+"""A thread waiting for many ray-mode calls reads them itself, as bare Ray code does.
+
+``wait`` and ``gather`` over ray-mode calls that nobody watches yet (a
+transport's *unseen* calls, see ``_backend``) hand them to `wait_calls`
+(``RayCallFuture._wait_many``): the waiting thread takes them, waits with
+``ray.wait`` over all their ObjectRefs and reads the finished ones with one
+``ray.get``, so no per-call notification runs on Ray's threads. What it has
+not read when it returns (a timeout, the first completion or failure, an
+interrupt) is unseen again, for the next reader or the transport's looks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from time import monotonic
+from typing import Any
+
+from concurry_futures import ReturnWhen
+
+from ._completions import read_values
+
+__all__ = ["ROUND_SECONDS", "wait_calls"]
+
+#: With ``FIRST_EXCEPTION`` a failure is only known once its value is read: the
+#: waiting thread reads what finished at least this often.
+ROUND_SECONDS = 0.05
+_DONE = frozenset(("FINISHED", "CANCELLED", "CANCELLED_AND_NOTIFIED"))
+
+
+def wait_calls(calls: Sequence[Any], timeout: float | None, return_when: Any) -> None:
+    """Wait for ``calls`` (``RayCallFuture`` objects) until ``return_when`` holds.
+
+    Does nothing unless every pending one is unseen: a call someone else
+    watches is settled by its notification, which the caller's own waiting
+    (done-callbacks) takes over.
+
+    Args:
+        calls: The futures to wait for.
+        timeout: Seconds at most (None: no limit).
+        return_when: A ``ReturnWhen`` (or its name).
+    """
+    mode = ReturnWhen(return_when)
+    pending = [c for c in calls if c._state not in _DONE]
+    if not pending or not all(c._ray_unseen for c in pending):
+        return
+    import ray
+
+    for call in pending:
+        call._ray_unseen = False  # taken: the looks pass it over
+        call._ray_reader = True  # a notification registered meanwhile leaves it to us
+    deadline = None if timeout is None else monotonic() + timeout
+    try:
+        while pending:
+            left = None if deadline is None else max(0.0, deadline - monotonic())
+            count = 1 if mode is ReturnWhen.FIRST_COMPLETED else len(pending)
+            if mode is ReturnWhen.FIRST_EXCEPTION:
+                left = ROUND_SECONDS if left is None else min(left, ROUND_SECONDS)
+            refs = [c._ray_ref for c in pending]
+            ready, _ = ray.wait(refs, num_returns=count, timeout=left, fetch_local=False)
+            if ready:
+                _take(pending, set(ready))
+            pending = [c for c in pending if c._state not in _DONE]
+            if not ready and left == 0:
+                break  # the deadline passed
+            if ready and mode is ReturnWhen.FIRST_COMPLETED:
+                break
+            if mode is ReturnWhen.FIRST_EXCEPTION and any(_failed(c) for c in calls):
+                break
+            if deadline is not None and monotonic() >= deadline:
+                break
+    finally:
+        _release([c for c in pending if not c._ray_done])
+
+
+def _take(pending: list[Any], ready: set[Any]) -> None:
+    """Deliver the calls of ``pending`` whose refs are in ``ready``."""
+    fetch: list[tuple[Any, Any]] = []
+    for call in pending:
+        if call._ray_ref in ready and not call._ray_done:
+            transport = call._ray_transport
+            if transport._in_memory(call._ray_ref, memory_store_only=True):
+                fetch.append((transport, call))
+            else:  # in the object store: read on demand
+                transport.stored(call)
+    if fetch:
+        read_values(fetch)
+
+
+def _failed(call: Any) -> bool:
+    return call._state == "FINISHED" and call._exception is not None
+
+
+def _release(calls: list[Any]) -> None:
+    """Hand the calls not read back to their transports, unseen again."""
+    groups: dict[Any, list[Any]] = {}
+    for call in calls:
+        groups.setdefault(call._ray_transport, []).append(call)
+    for transport, mine in groups.items():
+        transport.unclaim(mine)
