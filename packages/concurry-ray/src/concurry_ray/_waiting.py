@@ -59,12 +59,14 @@ def wait_calls(calls: Sequence[Any], timeout: float | None, return_when: Any) ->
             ready, _ = ray.wait(refs, num_returns=count, timeout=left, fetch_local=False)
             if ready:
                 _take(pending, set(ready))
-            pending = [c for c in pending if c._state not in _DONE]
+            ended = [c for c in pending if c._state in _DONE]  # read, or failed by a death
+            if ended:
+                pending = [c for c in pending if c._state not in _DONE]
             if not ready and left == 0:
                 break  # the deadline passed
             if ready and mode is ReturnWhen.FIRST_COMPLETED:
                 break
-            if mode is ReturnWhen.FIRST_EXCEPTION and any(_failed(c) for c in calls):
+            if mode is ReturnWhen.FIRST_EXCEPTION and any(_failed(c) for c in ended):
                 break
             if deadline is not None and monotonic() >= deadline:
                 break
