@@ -44,7 +44,9 @@ def run(quick: bool) -> list[Row]:
         ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
     n = 500 if quick else 2_000
     lat_n = 50 if quick else 200
-    rounds = 3 if quick else 5
+    # Bare Ray's own rate varies by half between runs on a shared 2-core machine:
+    # more alternating rounds let both sides reach their quiet-moment best.
+    rounds = 3 if quick else 9
     rows: list[Row] = []
     bare_cls: Any = ray.remote(BareEcho)
     remote_identity: Any = ray.remote(identity)
