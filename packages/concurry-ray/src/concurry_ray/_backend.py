@@ -15,8 +15,8 @@ Ray's own notification (``ObjectRef._on_ready``, which does not fetch the
 value; see ``_values``): no thread per call.
 
 A call nobody waits for yet is *unseen*: no notification is registered for it
-(Ray runs each one as Python code on its own thread, which costs the driver as
-much as a third of a bare actor call). Whoever asks for it takes it instead:
+(Ray runs each one as Python code on its I/O thread: about 40 us of the
+driver's time per call here, against 250 to 400 us for a whole bare actor call). Whoever asks for it takes it instead:
 ``result`` reads it with ``ray.get`` in the reader's thread, ``wait`` /
 ``gather`` over such calls with ``ray.wait`` (``_waiting``), as bare Ray code
 would; a done-callback registers the notification. Otherwise the reading

@@ -26,7 +26,7 @@ import time
 from collections import deque
 from typing import Any
 
-__all__ = ["COMPLETIONS", "Completions"]
+__all__ = ["COMPLETIONS", "Completions", "read_batch", "read_values"]
 
 #: How long the reading thread lets reports gather before it reads, when more calls
 #: of the transport reported first are still in flight than are queued: one read of
