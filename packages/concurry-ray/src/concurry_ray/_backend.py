@@ -16,8 +16,8 @@ value; see ``_values``): no thread per call.
 
 A call nobody waits for yet is *unseen*: no notification is registered for it
 (Ray runs each one as Python code on its I/O thread: about 40 us of the
-driver's time per call here, against 250 to 400 us for a whole bare actor call). Whoever asks for it takes it instead:
-``result`` reads it with ``ray.get`` in the reader's thread, ``wait`` /
+driver's time per call here, against 250 to 400 us for a whole bare actor
+call). Whoever asks for it takes it instead: ``result`` reads it with ``ray.get`` in the reader's thread, ``wait`` /
 ``gather`` over such calls with ``ray.wait`` (``_waiting``), as bare Ray code
 would; a done-callback registers the notification. Otherwise the reading
 thread (``_completions``) looks at the unseen calls every ``SWEEP_SECONDS``,
@@ -342,11 +342,10 @@ class RayBackend(WorkerBackend):
 
     def kick(self) -> None:
         link = self._link
-        report = COMPLETIONS.ready
         lazy = self._lazy
         eager = self._eager
         unseen = 0
-        now = monotonic()
+        now = 0.0 if eager else monotonic()
         dropped: list[CallFuture] = []
         failed: list[tuple[CallFuture, BaseException]] = []
         with self._lock:
@@ -371,7 +370,7 @@ class RayBackend(WorkerBackend):
                 if lazy and type(call) is RayCallFuture:
                     call._ray_transport = self  # type: ignore[attr-defined]
                     if eager:
-                        ref._on_ready(partial(report, self, call))
+                        self._watch(call)
                     else:
                         call._ray_unseen = True  # type: ignore[attr-defined]
                         call._ray_sent = now  # type: ignore[attr-defined]
@@ -447,17 +446,21 @@ class RayBackend(WorkerBackend):
             outcome = self._get(ref, timeout=timeout)
         except self._ray_error as exc:
             if isinstance(exc, self._get_timeout):
-                self._rearm(call, ref)
+                self._rearm(call)
                 return  # the reader's own wait reports the timeout
             outcome = exc
         except BaseException:  # interrupted: the callback must finish the call
-            self._rearm(call, ref)
+            self._rearm(call)
             raise
         self._completed(call, outcome)
 
-    def _rearm(self, call: CallFuture, ref: Any) -> None:
+    def _rearm(self, call: CallFuture) -> None:
         call._ray_reader = False  # type: ignore[attr-defined]
-        ref._on_ready(partial(COMPLETIONS.ready, self, call))  # at once if it is ready already
+        self._watch(call)
+
+    def _watch(self, call: CallFuture) -> None:
+        """Have Ray report ``call`` once its result exists (at once if it does already)."""
+        call._ray_ref._on_ready(partial(COMPLETIONS.ready, self, call))  # type: ignore[attr-defined]
 
     def look(self, arm: bool = False, arm_before: float = 0.0) -> int:
         """Look at the unseen calls, oldest first (see the module doc).
@@ -475,7 +478,6 @@ class RayBackend(WorkerBackend):
         fetch: list[tuple[Any, CallFuture]] = []
         kept: list[CallFuture] = []
         in_memory = self._in_memory
-        report = COMPLETIONS.ready
         limit = 1 if self.serial else LOOK_AHEAD
         while True:
             try:
@@ -493,10 +495,10 @@ class RayBackend(WorkerBackend):
                 self.stored(call)
             elif arm or call._ray_sent < arm_before:  # type: ignore[attr-defined]
                 call._ray_unseen = False  # type: ignore[attr-defined]
-                ref._on_ready(partial(report, self, call))  # Ray tells when it is ready
+                self._watch(call)
             else:
                 kept.append(call)
-                if len(kept) >= limit and not arm:
+                if len(kept) >= limit:
                     break
         if kept:
             queue.extendleft(reversed(kept))
@@ -512,7 +514,7 @@ class RayBackend(WorkerBackend):
         for call in calls:
             call._ray_reader = False  # type: ignore[attr-defined]
             if call._done_callbacks or call._waiters or self._stopping:  # type: ignore[attr-defined]
-                call._ray_ref._on_ready(partial(COMPLETIONS.ready, self, call))  # type: ignore[attr-defined]
+                self._watch(call)
             else:
                 call._ray_unseen = True  # type: ignore[attr-defined]
                 unseen.append(call)

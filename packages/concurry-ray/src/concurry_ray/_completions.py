@@ -26,7 +26,7 @@ import time
 from collections import deque
 from typing import Any
 
-__all__ = ["COMPLETIONS", "Completions", "read_batch", "read_values"]
+__all__ = ["COMPLETIONS", "Completions", "read_batch", "read_finished", "read_values"]
 
 #: How long the reading thread lets reports gather before it reads, when more calls
 #: of the transport reported first are still in flight than are queued: one read of
@@ -137,14 +137,26 @@ class Completions:
 
 def read_batch(batch: list[tuple[Any, Any, Any]]) -> None:
     """Read and deliver the values of a batch of reported calls with one ``ray.get``."""
+    read_finished(
+        [
+            item
+            for item in batch
+            # a reader is fetching it (``await_call``), or took it already
+            if not (item[1]._ray_reader or item[1]._ray_done)
+        ]
+    )
+
+
+def read_finished(batch: list[tuple[Any, Any, Any]]) -> None:
+    """Deliver finished calls ``(transport, call, error)``: the values Ray returned
+    inline (or an error) read with one ``ray.get``, the others left in the object
+    store, to be read on demand."""
     fetch: list[tuple[Any, Any]] = []
     for transport, call, error in batch:
-        if call._ray_reader or call._ray_done:
-            continue  # a reader is fetching it (``await_call``), or took it already
         if error is None and not transport._in_memory(call._ray_ref, memory_store_only=True):
-            transport.stored(call)  # in the object store: read on demand
-            continue
-        fetch.append((transport, call))
+            transport.stored(call)
+        else:
+            fetch.append((transport, call))
     if fetch:
         read_values(fetch)
 

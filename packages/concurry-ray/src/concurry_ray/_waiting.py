@@ -17,7 +17,7 @@ from typing import Any
 
 from concurry_futures import ReturnWhen
 
-from ._completions import read_values
+from ._completions import read_finished
 
 __all__ = ["ROUND_SECONDS", "wait_calls"]
 
@@ -76,16 +76,13 @@ def wait_calls(calls: Sequence[Any], timeout: float | None, return_when: Any) ->
 
 def _take(pending: list[Any], ready: set[Any]) -> None:
     """Deliver the calls of ``pending`` whose refs are in ``ready``."""
-    fetch: list[tuple[Any, Any]] = []
-    for call in pending:
-        if call._ray_ref in ready and not call._ray_done:
-            transport = call._ray_transport
-            if transport._in_memory(call._ray_ref, memory_store_only=True):
-                fetch.append((transport, call))
-            else:  # in the object store: read on demand
-                transport.stored(call)
-    if fetch:
-        read_values(fetch)
+    read_finished(
+        [
+            (call._ray_transport, call, None)
+            for call in pending
+            if call._ray_ref in ready and not call._ray_done
+        ]
+    )
 
 
 def _failed(call: Any) -> bool:
