@@ -205,6 +205,45 @@ def test_a_timed_out_gather_leaves_the_calls_to_the_next_reader(calls, tmp_path)
     assert gather(quick, timeout=T) == list(range(20))
 
 
+def test_a_gather_over_watched_and_unseen_calls_reads_the_unseen_itself(calls, monkeypatch) -> None:
+    """Some calls watched (a done-callback), the others nobody watches: one gather
+    reads the unseen ones with ``ray.wait`` and registers no notification for them."""
+    from concurry_ray import _completions
+    from concurry_ray._backend import RayBackend
+
+    monkeypatch.setattr(_completions, "ARM_AFTER_SECONDS", 10 * T)  # no arming by age
+    armed: list = []
+    real_watch = RayBackend._watch
+
+    def watch(self, call) -> None:
+        armed.append(call)
+        real_watch(self, call)
+
+    monkeypatch.setattr(RayBackend, "_watch", watch)
+    watched = [calls.echo(i) for i in range(20)]
+    seen: list = []
+    for future in watched:
+        future.add_done_callback(seen.append)
+    unseen = [calls.echo(i) for i in range(20, 60)]
+    assert gather([*watched, *unseen], timeout=T) == list(range(60))
+    assert _settled_within(lambda: len(seen) == 20, T)
+    assert not {id(f.future) for f in unseen} & {id(c) for c in armed}
+
+
+def test_a_failure_among_watched_calls_ends_a_gather_over_unseen_ones(calls, tmp_path) -> None:
+    gate = tmp_path / "gate"
+    failing = calls.boom("watched")
+    failing.add_done_callback(lambda _: None)
+    held = [calls.wait_for(gate, i) for i in range(3)]
+    try:
+        with pytest.raises(KeyError, match="watched"):
+            gather([failing, *held], timeout=T)
+        assert not any(f.done() for f in held)
+    finally:
+        gate.touch()
+    assert gather(held, timeout=T) == [0, 1, 2]
+
+
 def test_done_callbacks_and_done_polling(calls) -> None:
     futures = [calls.echo(i) for i in range(100)]
     assert sorted(_by_callbacks(futures)) == list(range(100))

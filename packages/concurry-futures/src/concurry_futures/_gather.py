@@ -109,7 +109,7 @@ def _collect(
         if type(w) is ConcurrentFuture:
             f = w._future  # type: ignore[attr-defined]
             # Lock-free read of a finished concurrent future (see _waiter._CF_DONE).
-            if f._state == "FINISHED" and f._exception is None and plain_result(type(f)):
+            if f._state == "FINISHED" and f._exception is None and plain_result(type(f), f._result):
                 append(f._result)
                 continue
         # A pending one here means a later future failed: everything before that

@@ -105,17 +105,26 @@ def _failed(f: Any) -> bool:
     return not f.cancelled() and f.exception() is not None
 
 
-_PLAIN_RESULT: dict[type, bool] = {}
+_PLAIN_RESULT: dict[type, Any] = {}
 
 
-def plain_result(cls: type) -> bool:
-    """True when ``cls``, a ``concurrent.futures.Future`` class, returns its stored
-    ``_result`` as it is (no ``result()`` override: a ray-mode call's future keeps a
-    placeholder there for a value it fetches on demand). Cached per class."""
+def plain_result(cls: type, value: Any) -> bool:
+    """True when ``value``, the stored ``_result`` of a finished ``cls`` future (a
+    ``concurrent.futures.Future`` class), is its result as it is.
+
+    So it is when ``cls`` does not override ``result()``, or overrides it only to
+    replace a placeholder of the type it names as ``_result_placeholder`` (a
+    ray-mode call's future keeps one for a value it fetches on demand) and
+    ``value`` is not one. Decided once per class.
+    """
     known = _PLAIN_RESULT.get(cls)
     if known is None:
-        known = _PLAIN_RESULT[cls] = getattr(cls, "result", None) is Future.result
-    return known
+        if getattr(cls, "result", None) is Future.result:
+            known = True
+        else:
+            known = getattr(cls, "_result_placeholder", None) or False
+        _PLAIN_RESULT[cls] = known
+    return known is True or (known is not False and type(value) is not known)
 
 
 def outcome(w: BaseFuture) -> tuple[BaseException | None, Any]:
@@ -123,7 +132,9 @@ def outcome(w: BaseFuture) -> tuple[BaseException | None, Any]:
     t = type(w)
     if t is ConcurrentFuture:
         f = w._future  # type: ignore[attr-defined]
-        if f._state == "FINISHED" and (f._exception is not None or plain_result(type(f))):
+        if f._state == "FINISHED" and (
+            f._exception is not None or plain_result(type(f), f._result)
+        ):
             return f._exception, f._result
     elif t is SyncFuture:
         return w._exception, w._result  # type: ignore[attr-defined]

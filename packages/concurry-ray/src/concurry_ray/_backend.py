@@ -269,6 +269,8 @@ class RayBackend(WorkerBackend):
         self._stopping = False
         self._dead = False
         self._actor: Any = None
+        # the actor's bound remote methods by call name (guarded by _lock, as _actor)
+        self._methods: dict[str | None, Any] = {}
         self._link: Any = None
         self._tasks = issubclass(runtime.worker_cls, TaskWorker)
         # calls handed to Ray and not finished, oldest first (stop() needs them)
@@ -396,7 +398,12 @@ class RayBackend(WorkerBackend):
                 *lead, call.name, kw_names, *call.args, *call.kwargs.values()
             )
         else:
-            method = getattr(actor, _actor_method(call.name), None)
+            method = self._methods.get(call.name)
+            if method is None:
+                # Ray builds a new bound method on each attribute access: kept per name
+                method = getattr(actor, _actor_method(call.name), None)
+                if method is not None:
+                    self._methods[call.name] = method
             if method is None:  # a name only the class's __getattr__ knows
                 ref = actor.call.remote(*lead, call.name, call.args, call.kwargs)
             else:
@@ -682,6 +689,7 @@ class RayBackend(WorkerBackend):
             self._inflight = 0
         with self._lock:
             actor, self._actor = self._actor, None
+            self._methods.clear()
         if actor is _TASKS:
             for call in late:
                 _cancel(ray, call._ray_ref, force=True)  # type: ignore[attr-defined]
@@ -706,6 +714,7 @@ class RayBackend(WorkerBackend):
     def close_when_idle(self) -> None:
         with self._lock:
             actor, self._actor = self._actor, None
+            self._methods.clear()
         if actor is not None and actor is not _TASKS:
             # Called when the last call of a dropped worker completes, possibly on
             # Ray's own callback thread, where ray.kill would wait for that very thread.

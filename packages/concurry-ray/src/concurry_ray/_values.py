@@ -124,6 +124,8 @@ class RayCallFuture(CallFuture):
     #: True while no one watches for its completion (see the class doc).
     _ray_unseen = False
     _adopted = False
+    #: What ``result()`` replaces by the value it fetches (see ``plain_result``).
+    _result_placeholder = StoredValue
 
     def result(self, timeout: float | None = None) -> Any:
         if self._ray_transport is not None and not self._ray_done:

@@ -30,9 +30,9 @@ _DONE = frozenset(("FINISHED", "CANCELLED", "CANCELLED_AND_NOTIFIED"))
 def wait_calls(calls: Sequence[Any], timeout: float | None, return_when: Any) -> None:
     """Wait for ``calls`` (``RayCallFuture`` objects) until ``return_when`` holds.
 
-    Does nothing unless every pending one is unseen: a call someone else
-    watches is settled by its notification, which the caller's own waiting
-    (done-callbacks) takes over.
+    Only the unseen ones are taken: a call someone else watches or reads (a
+    look of the reading thread may be delivering it right now) is settled by
+    them, and the caller's own waiting (done-callbacks) covers it afterwards.
 
     Args:
         calls: The futures to wait for.
@@ -40,8 +40,12 @@ def wait_calls(calls: Sequence[Any], timeout: float | None, return_when: Any) ->
         return_when: A ``ReturnWhen`` (or its name).
     """
     mode = ReturnWhen(return_when)
-    pending = [c for c in calls if c._state not in _DONE]
-    if not pending or not all(c._ray_unseen for c in pending):
+    pending = [c for c in calls if c._ray_unseen and c._state not in _DONE]
+    if not pending:
+        return
+    # the pending calls someone else settles: the first of them to end may decide
+    others = [c for c in calls if not c._ray_unseen and c._state not in _DONE]
+    if others and mode is ReturnWhen.FIRST_COMPLETED:
         return
     import ray
 
@@ -66,7 +70,9 @@ def wait_calls(calls: Sequence[Any], timeout: float | None, return_when: Any) ->
                 break  # the deadline passed
             if ready and mode is ReturnWhen.FIRST_COMPLETED:
                 break
-            if mode is ReturnWhen.FIRST_EXCEPTION and any(_failed(c) for c in ended):
+            if mode is ReturnWhen.FIRST_EXCEPTION and (
+                any(_failed(c) for c in ended) or any(_failed(c) for c in others)
+            ):
                 break
             if deadline is not None and monotonic() >= deadline:
                 break

@@ -57,6 +57,7 @@ Lock rules (``Link._lock``, a plain non-reentrant lock):
 from __future__ import annotations
 
 import threading
+from _thread import RLock as _RLock
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, InvalidStateError
@@ -76,6 +77,10 @@ ALIVE, BROKEN, DRAINING, CLOSED = "alive", "broken", "draining", "closed"
 # ``_remaining`` while the resolved values are being read (outside the lock)
 _RESOLVING = -2
 _PENDING, _RUNNING = _futures_base.PENDING, _futures_base.RUNNING
+_FINISHED = _futures_base.FINISHED
+_SETTLED = frozenset(
+    {_futures_base.CANCELLED, _futures_base.CANCELLED_AND_NOTIFIED, _futures_base.FINISHED}
+)
 # outcome kinds a transport delivers
 OK, ERROR, CANCELLED = 0, 1, 2
 
@@ -96,16 +101,59 @@ class CallFuture(Future):  # type: ignore[type-arg]
     # future arguments still unresolved (-1: not yet watched; -2: being read)
     _remaining = 0
     _needs_args = False
+    _result: Any = None
+    _exception: BaseException | None = None
 
     def __init__(
         self, link: Link, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
-        super().__init__()
+        # ``Future.__init__`` without its ``Condition``: most calls are settled and
+        # read without anyone blocking on them, so the condition is made on first use
+        # (``_condition``) around this lock, which guards the state either way.
+        self._mutex = _RLock()
+        self._state = _PENDING
+        self._waiters: list[Any] = []
+        self._done_callbacks: list[Any] = []
         self._link = link
         self._phase = QUEUED
         self.name = name
         self.args = args
         self.kwargs = kwargs
+
+    @property
+    def _condition(self) -> threading.Condition:  # type: ignore[override]
+        """The ``Condition`` that ``Future``'s own methods wait on (made once, on first use)."""
+        made = self.__dict__.get("_cond")
+        if made is None:
+            # setdefault: two threads asking at once get the same condition
+            made = self.__dict__.setdefault("_cond", threading.Condition(self._mutex))
+        return made  # type: ignore[no-any-return]
+
+    def set_result(self, result: Any) -> None:
+        """As ``Future.set_result``; a condition is notified only if a waiter made one."""
+        self._settle(result, None)
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        """As ``Future.set_exception`` (see `set_result`)."""
+        self._settle(None, exception)
+
+    def _settle(self, result: Any, exception: BaseException | None) -> None:
+        with self._mutex:
+            if self._state in _SETTLED:
+                raise InvalidStateError(f"{self._state}: {self!r}")
+            self._result = result
+            self._exception = exception
+            self._state = _FINISHED
+            if exception is None:
+                for waiter in self._waiters:
+                    waiter.add_result(self)
+            else:
+                for waiter in self._waiters:
+                    waiter.add_exception(self)
+            cond = self.__dict__.get("_cond")
+            if cond is not None:
+                cond.notify_all()
+        self._invoke_callbacks()
 
     def _invoke_callbacks(self) -> None:
         # Runs once, when the future settles. The link settles only futures it
@@ -388,7 +436,7 @@ class Link:
         # Checked and changed under the future's own condition, as
         # ``set_running_or_notify_cancel`` does (inlined: this runs once per call),
         # but quietly refusing a future a death or a cancel settled meanwhile.
-        with future._condition:  # type: ignore[attr-defined]
+        with future._mutex:
             state = future._state  # type: ignore[attr-defined]
             if state == _PENDING:
                 future._state = _RUNNING  # type: ignore[attr-defined]
