@@ -90,11 +90,14 @@ def best_of_pair(
     """Best wall times of ``ours`` and ``theirs``, run alternately ``repeat`` times each.
 
     Alternating puts a noisy moment of a shared machine on both sides, so the
-    ratio of the two minima is steadier than two separate ``best_of`` runs.
+    ratio of the two minima is steadier than two separate ``best_of`` runs. The
+    order flips every round (ours first, then theirs first), so neither side
+    always runs in the wake of the other's leftover work.
     """
     best = [float("inf"), float("inf")]
-    for _ in range(repeat):
-        for side, fn in enumerate((ours, theirs)):
+    sides = list(enumerate((ours, theirs)))
+    for round_ in range(repeat):
+        for side, fn in sides if round_ % 2 == 0 else sides[::-1]:
             gc.collect()
             gc.disable()
             try:

@@ -4,6 +4,9 @@
   one ray-mode worker against one bare actor (``actor.f.remote(i)``, ``ray.get``);
 - round-trip latency: one call and its result at a time, same pair;
 - a pool of 4 actors against 4 bare actors called round robin;
+- a control: 4 bare actors against 4 other bare actors, the same code on both
+  sides, whose ratio shows how far this machine's noise moves a ratio
+  (informational);
 - ``TaskWorker`` (ray mode, one actor) against bare ``ray.remote`` tasks.
 
 Goal: at least 0.9x of bare Ray on each row.
@@ -55,6 +58,7 @@ def run(quick: bool) -> list[Row]:
     tasks = TaskWorker.options(mode="ray", max_queued_tasks=None).init()
     bare = bare_cls.remote()
     bares = [bare_cls.remote() for _ in range(4)]
+    others = [bare_cls.remote() for _ in range(4)]
     try:
 
         def ours_calls() -> None:
@@ -79,6 +83,9 @@ def run(quick: bool) -> list[Row]:
         def bare_pool() -> None:
             ray.get([bares[i % 4].f.remote(i) for i in range(n)])
 
+        def other_pool() -> None:
+            ray.get([others[i % 4].f.remote(i) for i in range(n)])
+
         def ours_tasks() -> None:
             submit = tasks.submit
             gather([submit(identity, i) for i in range(n)])
@@ -90,6 +97,7 @@ def run(quick: bool) -> list[Row]:
             (ours_calls, bare_calls),
             (ours_latency, bare_latency),
             (ours_pool, bare_pool),
+            (other_pool, bare_pool),
             (ours_tasks, bare_tasks),
         ]:
             ours(), theirs()  # warm up
@@ -124,6 +132,17 @@ def run(quick: bool) -> list[Row]:
                 "4 bare actors",
                 "per_second",
                 at_least=0.9,
+            )
+        )
+        mine, base = best_of_pair(other_pool, bare_pool, rounds)
+        rows.append(
+            Row(
+                f"control: 4 bare actors, {n} calls",
+                n / mine,
+                n / base,
+                "4 other bare actors",
+                "per_second",
+                note="the same code on both sides: how far noise moves a ratio here",
             )
         )
         mine, base = best_of_pair(ours_tasks, bare_tasks, rounds)
