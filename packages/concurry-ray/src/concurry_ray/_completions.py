@@ -34,9 +34,8 @@ __all__ = ["COMPLETIONS", "Completions", "read_batch", "read_finished", "read_va
 #: per-call latency, and a caller reading a lone call fetches it itself).
 COALESCE_SECONDS = 0.0005
 #: How often the reading thread looks at the unseen calls of the transports, while
-#: there are any (see the module doc). Each look takes the GIL from a thread that is
-#: submitting calls; every 10 ms made a burst of submissions about a third slower.
-SWEEP_SECONDS = 0.1
+#: there are any (see the module doc).
+SWEEP_SECONDS = 0.01
 #: How long a call may stay unseen while it runs before Ray's notification is
 #: registered for it (the looks stop probing it then).
 ARM_AFTER_SECONDS = 1.0
