@@ -170,7 +170,7 @@ class RayCallFuture(CallFuture):
         # The call is over: what is left is moving the value here, which result(0)
         # on a done future must wait for (as RayFuture's does).
         value = stored.fetch(None)
-        with self._condition:  # type: ignore[attr-defined]
+        with self._mutex:  # the lock of its condition: no condition made for this
             if self._result is stored:  # type: ignore[attr-defined]
                 self._result = value  # fetched once; the placeholder lets the ref go
         return value

@@ -433,7 +433,7 @@ class Link:
         """Mark a sent call running just before it runs; False: skip it (cancelled or failed)."""
         if future._phase is DONE:
             return False
-        # Checked and changed under the future's own condition, as
+        # Checked and changed under the future's own lock (its condition's), as
         # ``set_running_or_notify_cancel`` does (inlined: this runs once per call),
         # but quietly refusing a future a death or a cancel settled meanwhile.
         with future._mutex:
