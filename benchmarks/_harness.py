@@ -9,6 +9,7 @@ the same process. ``benchmarks/run.py`` runs them, prints a table and records th
 from __future__ import annotations
 
 import gc
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -84,17 +85,16 @@ def best_of(fn: Callable[[], Any], repeat: int = 5) -> float:
     return min(times)
 
 
-def best_of_pair(
+def alternate(
     ours: Callable[[], Any], theirs: Callable[[], Any], repeat: int
-) -> tuple[float, float]:
-    """Best wall times of ``ours`` and ``theirs``, run alternately ``repeat`` times each.
+) -> tuple[list[float], list[float]]:
+    """Wall times of ``ours`` and ``theirs``, run alternately ``repeat`` times each.
 
-    Alternating puts a noisy moment of a shared machine on both sides, so the
-    ratio of the two minima is steadier than two separate ``best_of`` runs. The
-    order flips every round (ours first, then theirs first), so neither side
-    always runs in the wake of the other's leftover work.
+    Alternating puts a noisy moment of a shared machine on both sides. The order
+    flips every round (ours first, then theirs first), so neither side always
+    runs in the wake of the other's leftover work. GC is paused in each run.
     """
-    best = [float("inf"), float("inf")]
+    times: tuple[list[float], list[float]] = ([], [])
     sides = list(enumerate((ours, theirs)))
     for round_ in range(repeat):
         for side, fn in sides if round_ % 2 == 0 else sides[::-1]:
@@ -103,10 +103,35 @@ def best_of_pair(
             try:
                 t0 = time.perf_counter()
                 fn()
-                best[side] = min(best[side], time.perf_counter() - t0)
+                times[side].append(time.perf_counter() - t0)
             finally:
                 gc.enable()
-    return best[0], best[1]
+    return times
+
+
+def best_of_pair(
+    ours: Callable[[], Any], theirs: Callable[[], Any], repeat: int
+) -> tuple[float, float]:
+    """Best wall times of ``ours`` and ``theirs`` over `alternate` rounds.
+
+    The ratio of the two minima is steadier than two separate ``best_of`` runs.
+    """
+    mine, base = alternate(ours, theirs, repeat)
+    return min(mine), min(base)
+
+
+def median_of_pair(
+    ours: Callable[[], Any], theirs: Callable[[], Any], repeat: int
+) -> tuple[float, float]:
+    """Median wall times of ``ours`` and ``theirs`` over `alternate` rounds.
+
+    For measurements whose round-to-round spread dwarfs the difference sought
+    (many processes sharing two cores, where one side's time varies twofold from
+    round to round): a minimum then rests on one lucky round, while the medians
+    of many short rounds move little.
+    """
+    mine, base = alternate(ours, theirs, repeat)
+    return statistics.median(mine), statistics.median(base)
 
 
 def per_call(fn: Callable[[], Any], n: int, repeat: int = 5) -> float:

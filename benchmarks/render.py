@@ -269,9 +269,10 @@ def _body(results: Results, level: int) -> list[str]:
 _HOW_TO_READ = [
     "Ratio = baseline time / our time (for rates: our rate / the baseline's), so above 1 "
     "means ours is faster. Each row measures ours and its baseline alternately in the "
-    "same process (best of several rounds each), so a noisy moment on a shared machine "
-    "lands on both sides; absolute times on such machines are noise, the ratios are the "
-    "figure. Goals are bounds on the ratio; `info` rows have none.",
+    "same process (best of several rounds each; for ray mode, the median of many short "
+    "rounds), so a noisy moment on a shared machine lands on both sides; absolute "
+    "times on such machines are noise, the ratios are the figure. Goals are bounds on "
+    "the ratio; `info` rows have none.",
     "",
 ]
 
