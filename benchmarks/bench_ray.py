@@ -51,7 +51,8 @@ def run(quick: bool) -> list[Row]:
     # On a shared 2-core machine one side's time varies twofold from round to round
     # (the driver, 4 to 8 actors and Ray's daemons share the cores). The best of 9
     # rounds of 2000 calls moved the bare-against-bare control between 0.77x and
-    # 1.25x over 5 runs; the medians of 61 rounds of 500 calls kept it within 2%.
+    # 1.25x over 5 runs; the medians of 61 rounds of 500 calls moved it between 0.91x
+    # and 0.99x over 3 runs.
     rounds = 5 if quick else 61
     rows: list[Row] = []
     bare_cls: Any = ray.remote(BareEcho)

@@ -129,10 +129,9 @@ def test_alternating_rounds_flip_the_order_and_take_minima_or_medians(
     harness: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     order: list[str] = []
-    # each side's runs last these many (fake) seconds, in its own run order
-    durations = {"ours": iter([5.0, 1.0, 3.0, 9.0, 2.0]), "theirs": iter([4.0, 4.0, 6.0, 8.0, 7.0])}
     clock = [0.0]
     monkeypatch.setattr(harness.time, "perf_counter", lambda: clock[0])
+    durations: dict[str, Iterator[float]] = {}
 
     def side(name: str) -> Any:
         def run() -> None:
@@ -141,18 +140,17 @@ def test_alternating_rounds_flip_the_order_and_take_minima_or_medians(
 
         return run
 
-    mine, base = harness.alternate(side("ours"), side("theirs"), 5)
+    def pair() -> tuple[Any, Any]:
+        """Both sides afresh; each run lasts these many (fake) seconds, in its side's order."""
+        durations["ours"] = iter([5.0, 1.0, 3.0, 9.0, 2.0])
+        durations["theirs"] = iter([4.0, 4.0, 6.0, 8.0, 7.0])
+        return side("ours"), side("theirs")
+
+    mine, base = harness.alternate(*pair(), 5)
     assert (mine, base) == ([5.0, 1.0, 3.0, 9.0, 2.0], [4.0, 4.0, 6.0, 8.0, 7.0])
     assert order[:6] == ["ours", "theirs", "theirs", "ours", "ours", "theirs"]
-    for statistic, expected in (
-        (harness.best_of_pair, (1.0, 4.0)),
-        (harness.median_of_pair, (3.0, 6.0)),
-    ):
-        durations = {
-            "ours": iter([5.0, 1.0, 3.0, 9.0, 2.0]),
-            "theirs": iter([4.0, 4.0, 6.0, 8.0, 7.0]),
-        }
-        assert statistic(side("ours"), side("theirs"), 5) == expected
+    assert harness.best_of_pair(*pair(), 5) == (1.0, 4.0)
+    assert harness.median_of_pair(*pair(), 5) == (3.0, 6.0)
 
 
 def test_recording_one_topic_keeps_the_other_topics_rows(
