@@ -25,6 +25,10 @@ delivering those that finished, and registers the notification of one still
 running after ``ARM_AFTER_SECONDS``. A link whose admission waits on calls
 finishing (``eager_release``: a ``max_queued_tasks`` cap, or a
 ``least_active`` pool) has every call watched from the start.
+
+While a serial actor is busy, short calls with plain arguments are held back
+and sent together as one Ray task (``_batching``); each keeps its own
+ObjectRef, so everything above applies to them unchanged.
 """
 
 from __future__ import annotations
@@ -49,6 +53,17 @@ from concurry_workers.plugin import (
     unpack_exception,
 )
 
+from ._batching import (
+    HOLD_AT,
+    NOT_RUN,
+    RESCUE_AFTER,
+    Batch,
+    BatchSizer,
+    finished_so_far,
+    halt,
+    plain,
+    run_batch,
+)
 from ._completions import COMPLETIONS, read_values
 from ._session import ensure_ray
 from ._tasks import TASK_OPTION_KEYS, FunctionTasks
@@ -77,6 +92,8 @@ class _Holder:
 
         self._init_error: Any = None
         self._invoker: Any = None
+        self._batches: dict[int, list[Any]] = {}  # outcomes of the running batch (_batching)
+        self._halt = False
         try:
             # plain pickle reads what cloudpickle wrote (it imports cloudpickle's helpers)
             self._invoker = pickle.loads(payload).build()
@@ -93,6 +110,10 @@ class _Holder:
             return self._invoker.call(name, args, kwargs)
         except BaseException as exc:
             return Failure.of(exc)
+
+    def w__batch(self, batch_id: int, calls: list[Any]) -> list[Any]:
+        """Several short calls sent as one Ray task (``_batching``)."""
+        return run_batch(self, batch_id, calls)
 
     def checked(self, name: str | None, kw_names: tuple[str, ...], *flat: Any) -> Any:
         """A call whose arguments include other calls' results (``_values.adopt_futures``).
@@ -204,6 +225,8 @@ def _async_method(name: str | None) -> Any:
     return method
 
 
+#: The concurrency group of a serial actor's batch controls (``w__partial``, ``w__halt``).
+_CONTROL = "concurry_control"
 #: Actor method serving task calls (``TaskWorker``: the method name is ``TASK``).
 _TASK_METHOD = "w__task"
 _actor_classes: weakref.WeakKeyDictionary[type, dict[bool, Any]] = weakref.WeakKeyDictionary()
@@ -229,8 +252,15 @@ def _actor_class(worker_cls: type, is_async: bool) -> Any:
     namespace: dict[str, Any] = {_actor_method(n): make(n) for n in names}
     namespace[_TASK_METHOD] = make(TASK)
     base = _AsyncHolder if is_async else _Holder
+    groups: dict[str, int] = {}
+    if not is_async:
+        # served by a thread of their own while a batch runs (``_batching``)
+        control = ray.method(concurrency_group=_CONTROL)
+        namespace["w__partial"] = control(finished_so_far)
+        namespace["w__halt"] = control(halt)
+        groups[_CONTROL] = 1
     holder = type(f"Concurry{worker_cls.__name__}Actor", (base,), namespace)
-    cls = ray.remote(holder)
+    cls = ray.remote(concurrency_groups=groups)(holder) if groups else ray.remote(holder)
     _actor_classes.setdefault(worker_cls, {})[is_async] = cls
     return cls
 
@@ -282,6 +312,13 @@ class RayBackend(WorkerBackend):
         self._look_due = False  # queued for the reading thread's next look (_completions)
         self._eager = True
         self.serial = not self._tasks and not _has_async_methods(runtime.worker_cls)
+        # calls held back while the actor is busy, to be sent together (``_batching``);
+        # under _lock, in submission order
+        self._batching = False  # set by start(): serial actors, when Ray reports lazily
+        self._held: deque[CallFuture] = deque()
+        self._sizer = BatchSizer()
+        self._batch_methods: dict[int, Any] = {}  # batch size -> the bound batch method
+        self._batch_seq = 0
 
     @classmethod
     def prepare(cls) -> None:
@@ -303,6 +340,8 @@ class RayBackend(WorkerBackend):
             return
         if self.serial:
             options.setdefault("max_concurrency", 1)
+            # batches rely on the actor running calls one by one, in order
+            self._batching = self._batching and options["max_concurrency"] == 1
         holder = _actor_class(self.runtime.worker_cls, not self.serial)
         actor = holder.options(**options).remote(dumps_runtime(self.runtime))
         try:
@@ -336,6 +375,7 @@ class RayBackend(WorkerBackend):
         self._lazy: bool = self._in_memory is not None
         if self._lazy:
             COMPLETIONS.start()
+        self._batching = self.serial and self._lazy
 
     # -- calls --------------------------------------------------------------------------
     def send(self, batch: Sequence[CallFuture]) -> bool:
@@ -343,49 +383,135 @@ class RayBackend(WorkerBackend):
         return True
 
     def kick(self) -> None:
+        self._kick(False)
+
+    def flush(self) -> None:
+        """Send the held calls now (someone asks for one of them; see ``_batching``)."""
+        if self._held:
+            self._kick(True)
+
+    def _flush_if_free(self) -> None:
+        """`flush`, unless a kick holds the lock (it sends them, or a later look does)."""
+        if self._held and self._lock.acquire(blocking=False):
+            try:
+                self._kick(True)
+            finally:
+                self._lock.release()
+
+    def _kick(self, force: bool) -> None:
         link = self._link
-        lazy = self._lazy
-        eager = self._eager
-        unseen = 0
-        now = 0.0 if eager else monotonic()
         dropped: list[CallFuture] = []
         failed: list[tuple[CallFuture, BaseException]] = []
+        sent: list[tuple[CallFuture, Any]] = []
         with self._lock:
             actor = self._actor
-            while self._outbox:
-                call = self._outbox.popleft()
-                if self._stopping or self._dead or actor is None:
-                    dropped.append(call)  # stop() or a death came first
-                    continue
-                if not link.begin(call):
-                    continue
-                try:
-                    ref = self._submit(actor, call)
-                except Exception as exc:  # an argument Ray cannot pickle: this call fails alone
-                    failed.append((call, _submit_error(call, exc)))
-                    continue
-                # held by the call: Ray drops the readiness callback of a dropped ref
-                call._ray_ref = ref  # type: ignore[attr-defined]
-                with self._count:
-                    self._inflight += 1
-                    self._running[call._id] = call
-                if lazy and type(call) is RayCallFuture:
-                    call._ray_transport = self  # type: ignore[attr-defined]
-                    if eager:
-                        self._watch(call)
+            outbox = self._outbox
+            if self._stopping or self._dead or actor is None:
+                while outbox:
+                    dropped.append(outbox.popleft())  # stop() or a death came first
+                dropped.extend(self._held)
+                self._held.clear()
+            elif self._batching:
+                held = self._held
+                while outbox:
+                    call = outbox.popleft()
+                    if type(call) is RayCallFuture:
+                        # a reader of a held call sends it (``flush``)
+                        call._ray_transport = self  # type: ignore[attr-defined]
+                        call._ray_held = True  # type: ignore[attr-defined]
+                    held.append(call)
+                if held:
+                    cap = self._sizer.cap()
+                    if force or len(held) >= cap or self._inflight < HOLD_AT:
+                        self._send_held(actor, cap, sent, failed)
                     else:
-                        call._ray_unseen = True  # type: ignore[attr-defined]
-                        call._ray_sent = now  # type: ignore[attr-defined]
-                        self._unseen.append(call)
-                        unseen += 1
-                else:
-                    ref._on_completed(lambda outcome, call=call: self._completed(call, outcome))
-        if unseen:
-            COMPLETIONS.defer(self)
+                        COMPLETIONS.defer(self)  # the next look sends them
+            else:
+                while outbox:
+                    call = outbox.popleft()
+                    if not link.begin(call):
+                        continue
+                    try:
+                        sent.append((call, self._submit(actor, call)))
+                    except Exception as exc:  # an argument Ray cannot pickle: it fails alone
+                        failed.append((call, _submit_error(call, exc)))
+            if sent:
+                self._track(sent)
         for call in dropped:
             link.drop(call)
         for call, error in failed:
             link.deliver(call, ERROR, error)
+
+    def _send_held(
+        self,
+        actor: Any,
+        cap: int,
+        sent: list[tuple[CallFuture, Any]],
+        failed: list[tuple[CallFuture, BaseException]],
+    ) -> None:
+        """Send every held call, in order: runs of plain calls in batches of up to ``cap``."""
+        held, begin = self._held, self._link.begin
+        while held:
+            call = held.popleft()
+            call._ray_held = False  # type: ignore[attr-defined]
+            if not begin(call):
+                continue
+            group = [call]
+            if cap > 1 and _batchable(call):
+                while held and len(group) < cap and _batchable(held[0]):
+                    nxt = held.popleft()
+                    nxt._ray_held = False  # type: ignore[attr-defined]
+                    if begin(nxt):
+                        group.append(nxt)
+            try:
+                if len(group) == 1:
+                    sent.append((call, self._submit(actor, call)))
+                    continue
+                refs = self._submit_batch(actor, group)
+            except Exception as exc:  # an argument Ray cannot pickle: it fails alone
+                failed.extend((c, _submit_error(c, exc)) for c in group)
+                continue
+            self._batch_seq += 1
+            batch = Batch(self._batch_seq, group, refs[-1], monotonic())
+            for c, ref in zip(group, refs):
+                c._ray_batch = batch  # type: ignore[attr-defined]
+                sent.append((c, ref))
+
+    def _submit_batch(self, actor: Any, group: list[CallFuture]) -> Any:
+        """Hand ``group`` to Ray as one task (with ``_lock`` held); its calls' ObjectRefs
+        and, last, that of the batch's run time."""
+        size = len(group)
+        method = self._batch_methods.get(size)
+        if method is None:
+            method = self._batch_methods[size] = actor.w__batch.options(num_returns=size + 1)
+        return method.remote(self._batch_seq + 1, [(c.name, c.args, c.kwargs) for c in group])
+
+    def _track(self, sent: list[tuple[CallFuture, Any]]) -> None:
+        """Record calls just handed to Ray (with ``_lock`` held), and how they are watched."""
+        lazy, eager = self._lazy, self._eager
+        now = 0.0 if eager else monotonic()
+        unseen = 0
+        with self._count:
+            self._inflight += len(sent)
+            running = self._running
+            for call, _ in sent:
+                running[call._id] = call
+        for call, ref in sent:
+            # held by the call: Ray drops the readiness callback of a dropped ref
+            call._ray_ref = ref  # type: ignore[attr-defined]
+            if lazy and type(call) is RayCallFuture:
+                call._ray_transport = self  # type: ignore[attr-defined]
+                if eager:
+                    self._watch(call)
+                else:
+                    call._ray_unseen = True  # type: ignore[attr-defined]
+                    call._ray_sent = now  # type: ignore[attr-defined]
+                    self._unseen.append(call)
+                    unseen += 1
+            else:
+                ref._on_completed(lambda outcome, call=call: self._completed(call, outcome))
+        if unseen or getattr(sent[-1][0], "_ray_batch", None) is not None:
+            COMPLETIONS.defer(self)  # the looks also rescue a long batch's results
 
     def _submit(self, actor: Any, call: CallFuture) -> Any:
         """Hand ``call`` to Ray (with ``_lock`` held); its ObjectRef."""
@@ -438,6 +564,10 @@ class RayBackend(WorkerBackend):
         callback thread to hand it over. A watched call among many is left to its
         notification, which is on its way: the reader waits for the future.
         """
+        if call._ray_ref is None:  # type: ignore[attr-defined]  # held, or being sent
+            self._kick(True)
+            if call._ray_ref is None:  # type: ignore[attr-defined]
+                return  # dropped, or refused by Ray: settled by the kick
         if call._ray_unseen:  # type: ignore[attr-defined]
             self.look()  # the finished calls first, with one ray.get
             if not call._ray_unseen:  # type: ignore[attr-defined]
@@ -449,6 +579,10 @@ class RayBackend(WorkerBackend):
         # not two competing for the GIL), and is armed again if the read is cut short.
         call._ray_reader = True  # type: ignore[attr-defined]
         call._ray_unseen = False  # type: ignore[attr-defined]  # this reader watches it
+        if call._ray_batch is not None:  # type: ignore[attr-defined]
+            # a batch returns its values together: a long call sent after this one with
+            # it holds it back until the looks rescue it (``_batching``)
+            timeout = RESCUE_AFTER if timeout is None else min(timeout, RESCUE_AFTER)
         try:
             outcome = self._get(ref, timeout=timeout)
         except self._ray_error as exc:
@@ -481,6 +615,7 @@ class RayBackend(WorkerBackend):
         Returns:
             How many calls are left unseen.
         """
+        self._flush_if_free()
         queue = self._unseen
         fetch: list[tuple[Any, CallFuture]] = []
         kept: list[CallFuture] = []
@@ -511,7 +646,46 @@ class RayBackend(WorkerBackend):
             queue.extendleft(reversed(kept))
         if fetch:
             read_values(fetch)
-        return len(queue)
+        batches = self._rescue() if self._batch_seq else False
+        return len(queue) + len(self._held) + batches
+
+    def _rescue(self) -> bool:
+        """Deliver what the running batch has finished, once it has run ``RESCUE_AFTER``
+        (a long call must not hold back the short ones sent before it with it).
+
+        Returns:
+            True while calls are in flight (the looks go on).
+        """
+        with self._count:
+            if not self._running:
+                return False
+            oldest = next(iter(self._running.values()))
+        batch = getattr(oldest, "_ray_batch", None)
+        if batch is None:
+            return True
+        now = monotonic()
+        asked = batch.asked
+        if asked is None:
+            if now - batch.since >= RESCUE_AFTER:
+                with self._lock:
+                    actor = self._actor
+                if actor is not None and actor is not _TASKS:
+                    batch.asked = actor.w__partial.remote(batch.id)
+            return True
+        if not self._in_memory(asked, memory_store_only=True):
+            return True
+        batch.asked = None
+        batch.since = now
+        try:
+            outcomes = self._get(asked, timeout=0)
+        except Exception:  # the actor died: the batch's own results report it
+            return True
+        done = [(c, o) for c, o in zip(batch.calls, outcomes) if not c._ray_done]  # type: ignore[attr-defined]
+        if done:
+            # its calls are not short: the next batches are smaller
+            self._sizer.measured(now - batch.sent, len(outcomes) + 1)
+            self.completed_many(done)
+        return True
 
     def unclaim(self, calls: Sequence[CallFuture]) -> None:
         """``calls``, taken by a waiting thread (``_waiting``) and not finished, are unseen
@@ -534,12 +708,21 @@ class RayBackend(WorkerBackend):
     def completed_many(self, done: list[tuple[CallFuture, Any]]) -> None:
         """Deliver the outcomes of several calls read together (``_completions``)."""
         taken = self._take(done)
+        try:
+            self._deliver_many(taken)
+        finally:
+            if self._batching:
+                self._measure(taken)
+                if self._held and self._inflight < HOLD_AT:
+                    self._flush_if_free()
+
+    def _deliver_many(self, taken: list[tuple[CallFuture, Any]]) -> None:
         plain: list[tuple[int, int, Any]] = []
         ray_error = self._ray_error
         for call, outcome in taken:
             if type(outcome) is Failure:
                 plain.append((call._id, ERROR, unpack_exception(outcome.packed)))
-            elif isinstance(outcome, ray_error):
+            elif isinstance(outcome, ray_error) or outcome is NOT_RUN:
                 if plain:  # in completion order
                     self._link.deliver_many(plain)
                     plain = []
@@ -550,8 +733,34 @@ class RayBackend(WorkerBackend):
             self._link.deliver_many(plain)
 
     def _completed(self, call: CallFuture, outcome: Any) -> None:
-        if self._take(((call, outcome),)):
+        taken = self._take(((call, outcome),))
+        if taken:
             self._deliver(call, outcome)
+            if self._batching:
+                self._measure(taken)
+
+    def _measure(self, taken: list[tuple[CallFuture, Any]]) -> None:
+        """Read the run time of the batches ``taken`` ends, for the next batches' size."""
+        batches = []
+        for call, _ in taken:
+            batch = getattr(call, "_ray_batch", None)
+            # returned with the calls' values (in this process), unless the call was
+            # rescued from a batch still running
+            if (
+                batch is not None
+                and not batch.timed
+                and self._in_memory(batch.timing, memory_store_only=True)
+            ):
+                batch.timed = True
+                batches.append(batch)
+        if not batches:
+            return
+        try:
+            seconds = self._get([b.timing for b in batches], timeout=0)
+        except Exception:  # the actor died, or the batch failed as a whole: no measure
+            return
+        for batch, elapsed in zip(batches, seconds):
+            self._sizer.measured(elapsed, len(batch.calls))
 
     def _take(self, done: Sequence[tuple[CallFuture, Any]]) -> list[tuple[CallFuture, Any]]:
         """The calls of ``done`` not taken yet (by Ray's report or a waiting reader), now taken."""
@@ -571,6 +780,9 @@ class RayBackend(WorkerBackend):
 
     def _deliver(self, call: CallFuture, outcome: Any) -> None:
         link = self._link
+        if outcome is NOT_RUN:  # a batched call stop() kept from starting
+            link.drop(call)
+            return
         if type(outcome) is Failure:
             link.deliver(call, ERROR, unpack_exception(outcome.packed))
             return
@@ -660,17 +872,29 @@ class RayBackend(WorkerBackend):
 
         with self._lock:
             self._stopping = True
-            dropped = list(self._outbox)
+            dropped = list(self._outbox) + list(self._held)
             self._outbox.clear()
+            self._held.clear()
             with self._count:
                 if self.serial and len(self._running) > 1:
-                    queued = list(self._running.values())[1:]
+                    running = list(self._running.values())
+                    # the calls sent with the running one run with it (one Ray task)
+                    batch = getattr(running[0], "_ray_batch", None)
+                    queued = [
+                        c
+                        for c in running[1:]
+                        if batch is None or getattr(c, "_ray_batch", None) is not batch
+                    ]
                     for call in queued:
                         del self._running[call._id]
                         call._ray_done = True  # type: ignore[attr-defined]
                         self._inflight -= 1
                     dropped += queued
+                    if batch is not None and self._actor is not None:
+                        # the calls of the running batch not started yet are passed over
+                        self._actor.w__halt.remote()
         for call in dropped:
+            call._ray_held = False  # type: ignore[attr-defined]
             ref = getattr(call, "_ray_ref", None)
             if ref is not None:
                 _cancel(ray, ref)  # so that it does not start before the kill
@@ -690,6 +914,7 @@ class RayBackend(WorkerBackend):
         with self._lock:
             actor, self._actor = self._actor, None
             self._methods.clear()
+            self._batch_methods.clear()
         if actor is _TASKS:
             for call in late:
                 _cancel(ray, call._ray_ref, force=True)  # type: ignore[attr-defined]
@@ -715,6 +940,7 @@ class RayBackend(WorkerBackend):
         with self._lock:
             actor, self._actor = self._actor, None
             self._methods.clear()
+            self._batch_methods.clear()
         if actor is not None and actor is not _TASKS:
             # Called when the last call of a dropped worker completes, possibly on
             # Ray's own callback thread, where ray.kill would wait for that very thread.
@@ -762,6 +988,13 @@ def _memory_store_probe(ray: Any) -> Any:
 
 #: The "actor" of a TaskWorker's transport: it has none, its calls are Ray tasks.
 _TASKS: Any = object()
+
+
+def _batchable(call: CallFuture) -> bool:
+    """True for a call that may join a batch: plain arguments only (``_batching``)."""
+    if call.name is TASK or getattr(call, "_adopted", False):
+        return False
+    return plain(call.args) and (not call.kwargs or plain(call.kwargs))
 
 
 def _submit_error(call: CallFuture, error: Exception) -> BaseException:

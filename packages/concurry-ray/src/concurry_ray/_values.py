@@ -27,10 +27,10 @@ from concurry_futures import ConcurrentFuture
 from concurry_workers.plugin import (
     CallFuture,
     call_has_futures,
-    pack_exception,
     unpack_exception,
 )
 
+from ._failure import Failure
 from ._future import RayFuture, _failure
 from ._waiting import wait_calls
 
@@ -42,27 +42,6 @@ __all__ = [
     "failed_argument",
     "raise_outcome",
 ]
-
-
-class Failure:
-    """An exception raised by a worker method, packed for the trip back.
-
-    Returned (not raised) by the actor, so Ray sees a normal result: no Ray error
-    object, no "unhandled error" report for a reference nobody ``ray.get``s.
-    """
-
-    __slots__ = ("packed",)
-
-    def __init__(self, packed: Any) -> None:
-        self.packed = packed
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return Failure, (self.packed,)
-
-    @classmethod
-    def of(cls, exc: BaseException) -> Failure:
-        """The packed form of ``exc`` (original type, message and remote traceback)."""
-        return cls(pack_exception(exc))
 
 
 def failed_argument(values: Any) -> Failure | None:
@@ -123,6 +102,10 @@ class RayCallFuture(CallFuture):
     _ray_reader = False
     #: True while no one watches for its completion (see the class doc).
     _ray_unseen = False
+    #: True while the transport holds it back, to send it with others (``_batching``).
+    _ray_held = False
+    #: The ``_batching.Batch`` it was sent in, if any.
+    _ray_batch = None
     _adopted = False
     #: What ``result()`` replaces by the value it fetches (see ``plain_result``).
     _result_placeholder = StoredValue
@@ -182,6 +165,8 @@ def _native(value: Any) -> Any:
     if kind is ConcurrentFuture:
         inner = value.future
         if type(inner) is RayCallFuture:
+            if inner._ray_held:  # it needs its ObjectRef now
+                inner._ray_transport.flush()
             ref = inner._ray_ref
             # a call already failed or cancelled is left to the link, which fails the
             # receiving call with the same exception

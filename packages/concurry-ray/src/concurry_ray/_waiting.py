@@ -17,6 +17,7 @@ from typing import Any
 
 from concurry_futures import ReturnWhen
 
+from ._batching import RESCUE_AFTER
 from ._completions import read_finished
 
 __all__ = ["ROUND_SECONDS", "wait_calls"]
@@ -40,6 +41,9 @@ def wait_calls(calls: Sequence[Any], timeout: float | None, return_when: Any) ->
         return_when: A ``ReturnWhen`` (or its name).
     """
     mode = ReturnWhen(return_when)
+    held = {c._ray_transport for c in calls if c._ray_held}
+    for transport in held:  # sent now, unseen then (see ``_batching``)
+        transport.flush()
     pending = [c for c in calls if c._ray_unseen and c._state not in _DONE]
     if not pending:
         return
@@ -53,12 +57,17 @@ def wait_calls(calls: Sequence[Any], timeout: float | None, return_when: Any) ->
         call._ray_unseen = False  # taken: the looks pass it over
         call._ray_reader = True  # a notification registered meanwhile leaves it to us
     deadline = None if timeout is None else monotonic() + timeout
+    # a batch returns its values together: a long call in it holds back the short ones
+    # before it until the transport's looks rescue them (``_batching``)
+    rounds = ROUND_SECONDS if mode is ReturnWhen.FIRST_EXCEPTION else None
+    if any(c._ray_batch is not None for c in pending):
+        rounds = RESCUE_AFTER if rounds is None else min(rounds, RESCUE_AFTER)
     try:
         while pending:
             left = None if deadline is None else max(0.0, deadline - monotonic())
             count = 1 if mode is ReturnWhen.FIRST_COMPLETED else len(pending)
-            if mode is ReturnWhen.FIRST_EXCEPTION:
-                left = ROUND_SECONDS if left is None else min(left, ROUND_SECONDS)
+            if rounds is not None:
+                left = rounds if left is None else min(left, rounds)
             refs = [c._ray_ref for c in pending]
             ready, _ = ray.wait(refs, num_returns=count, timeout=left, fetch_local=False)
             if ready:
@@ -68,7 +77,7 @@ def wait_calls(calls: Sequence[Any], timeout: float | None, return_when: Any) ->
                 pending = [c for c in pending if c._state not in _DONE]
             if not ready and left == 0:
                 break  # the deadline passed
-            if ready and mode is ReturnWhen.FIRST_COMPLETED:
+            if (ready or ended) and mode is ReturnWhen.FIRST_COMPLETED:
                 break
             if mode is ReturnWhen.FIRST_EXCEPTION and (
                 any(_failed(c) for c in ended) or any(_failed(c) for c in others)
