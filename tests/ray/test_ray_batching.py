@@ -114,24 +114,14 @@ def _busy_then_held(worker: Any, tmp_path: Path, name: str) -> tuple[Any, Any, P
     return first, second, gate
 
 
-@pytest.mark.parametrize("kind", ["worker", "pool"])
-def test_batched_calls_keep_their_order_and_values(ray_session, kind: str) -> None:
-    if kind == "pool":
-        worker = Recorder.options(
-            mode="ray", max_workers=1, max_queued_tasks=None, load_balancing="round_robin"
-        ).init()
-    else:
-        worker = Recorder.options(mode="ray", max_queued_tasks=None).init()
-    try:
-        for _ in range(3):  # later bursts use the measured (larger) batch size
-            futures = [worker.echo(i) for i in range(300)]
-            assert gather(futures, timeout=T) == list(range(300))
-        assert worker.order().result(timeout=T) == list(range(300)) * 3
-        batches = {id(_batch(f)) for f in futures if _batch(f) is not None}
-        assert batches, "no call of the burst was sent in a batch"
-        assert len(batches) < 300 // PROBE  # the batches grew past the probe size
-    finally:
-        worker.stop()
+def test_batched_calls_keep_their_order_and_values(recorder) -> None:
+    for _ in range(3):  # later bursts use the measured (larger) batch size
+        futures = [recorder.echo(i) for i in range(300)]
+        assert gather(futures, timeout=T) == list(range(300))
+    assert recorder.order().result(timeout=T) == list(range(300)) * 3
+    batches = {id(_batch(f)) for f in futures if _batch(f) is not None}
+    assert batches, "no call of the burst was sent in a batch"
+    assert len(batches) < 300 // PROBE  # the batches grew past the probe size
 
 
 @pytest.mark.parametrize("reader", ["gather", "result", "stdlib_wait", "callback"])
