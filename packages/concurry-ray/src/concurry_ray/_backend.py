@@ -65,6 +65,7 @@ from ._batching import (
     run_batch,
 )
 from ._completions import COMPLETIONS, read_values
+from ._failure import first_line
 from ._session import ensure_ray
 from ._tasks import TASK_OPTION_KEYS, FunctionTasks
 from ._values import Failure, RayCallFuture, StoredValue, adopt_futures, failed_argument
@@ -795,7 +796,7 @@ class RayBackend(WorkerBackend):
                 error = self._ended_by_stop()
             else:
                 error = WorkerDiedError(
-                    f"the Ray worker running the task died: {_first_line(outcome)}"
+                    f"the Ray worker running the task died: {first_line(outcome)}"
                 )
             link.deliver(call, ERROR, error)
             return
@@ -806,7 +807,7 @@ class RayBackend(WorkerBackend):
             if stopping:
                 link.died(self._ended_by_stop())
             else:
-                link.died(WorkerDiedError(f"Ray actor died: {_first_line(outcome)}"))
+                link.died(WorkerDiedError(f"Ray actor died: {first_line(outcome)}"))
             return
         seq = getattr(call, "_ray_seq", None)
         if seq is not None:  # Ray failed it, maybe before it reached the actor: see skip
@@ -817,7 +818,7 @@ class RayBackend(WorkerBackend):
         )
         if isinstance(cause, self._actor_error):
             error = WorkerDiedError(
-                f"the Ray actor computing an argument died: {_first_line(cause)}"
+                f"the Ray actor computing an argument died: {first_line(cause)}"
             )
             link.deliver(call, ERROR, error)
             return
@@ -835,18 +836,18 @@ class RayBackend(WorkerBackend):
         name = call.name or "the task"
         if isinstance(error, self._system_error):  # the driver could not read the result
             return SerializationError(
-                f"result of {name} could not be unpickled: {_first_line(error)}"
+                f"result of {name} could not be unpickled: {first_line(error)}"
             )
         if not isinstance(error, self._task_error):
             return None
         cause = getattr(error, "cause", None)
         if isinstance(cause, self._system_error):
             return SerializationError(
-                f"arguments of {name} could not be unpickled: {_first_line(cause)}"
+                f"arguments of {name} could not be unpickled: {first_line(cause)}"
             )
         if "dumps" in str(error) or "serializ" in str(error):
             return SerializationError(
-                f"result of {name} could not be pickled: {_first_line(cause or error)}"
+                f"result of {name} could not be pickled: {first_line(cause or error)}"
             )
         return None
 
@@ -1001,11 +1002,6 @@ def _submit_error(call: CallFuture, error: Exception) -> BaseException:
     """The error of a call Ray refused at submission (an argument it cannot pickle)."""
     if isinstance(error, TypeError) or "pickl" in str(error):
         return SerializationError(
-            f"arguments of {call.name or 'the task'} could not be pickled: {_first_line(error)}"
+            f"arguments of {call.name or 'the task'} could not be pickled: {first_line(error)}"
         )
     return error
-
-
-def _first_line(error: Any) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

@@ -26,7 +26,7 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-from ._failure import Failure
+from ._failure import Failure, first_line
 
 __all__ = [
     "BATCH_SECONDS",
@@ -194,7 +194,7 @@ def checked_result(name: str, value: Any) -> Any:
     try:
         ray._private.worker.global_worker.get_serialization_context().serialize(value)
     except Exception as exc:
-        text = str(exc).strip().splitlines()
-        reason = text[0] if text else type(exc).__name__
-        return Failure.of(SerializationError(f"result of {name} could not be pickled: {reason}"))
+        return Failure.of(
+            SerializationError(f"result of {name} could not be pickled: {first_line(exc)}")
+        )
     return value

@@ -6,7 +6,7 @@ from typing import Any
 
 from concurry_workers.plugin import pack_exception
 
-__all__ = ["Failure"]
+__all__ = ["Failure", "first_line"]
 
 
 class Failure:
@@ -28,3 +28,9 @@ class Failure:
     def of(cls, exc: BaseException) -> Failure:
         """The packed form of ``exc`` (original type, message and remote traceback)."""
         return cls(pack_exception(exc))
+
+
+def first_line(error: Any) -> str:
+    """The first line of ``error``'s message, or its type's name when it has none."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
