@@ -24,6 +24,12 @@ class Source(Worker):
     def pid(self) -> int:
         return os.getpid()
 
+    def hold(self, seconds: float) -> bytes:
+        import time
+
+        time.sleep(seconds)  # a call still running when its actor is killed
+        return b""
+
 
 class Sink(Worker):
     def size(self, data: bytes) -> int:
@@ -71,6 +77,25 @@ def test_killing_the_upstream_actor_while_chained_calls_are_sent(sink, point: in
         assert sink.size(b"abc").result(timeout=T) == 3  # the receiving actor is unharmed
         # both workers serve again, the replacement included
         assert [f.result(timeout=T) for f in [source.make(2) for _ in range(4)]] == [b"xx"] * 4
+    finally:
+        source.stop()
+
+
+def test_an_upstream_death_read_from_the_object_store_is_a_worker_died_error(sink) -> None:
+    # A receiving call's outcome may be left in the object store and fetched on
+    # first read (StoredValue); the death of its argument's actor must read there
+    # as it does on delivery: a WorkerDiedError, not Ray's own error object.
+    from concurry_ray._values import StoredValue
+
+    source = Source.options(mode="ray").init()
+    try:
+        pid = source.pid().result(timeout=T)
+        downstream = sink.size(source.hold(T))  # passed on as an ObjectRef: not done yet
+        os.kill(pid, signal.SIGKILL)
+        delivered = _outcome(downstream)
+        assert isinstance(delivered, WorkerDiedError), repr(delivered)
+        with pytest.raises(WorkerDiedError, match="computing an argument died"):
+            StoredValue(downstream.future._ray_ref, "size").fetch(T)
     finally:
         source.stop()
 

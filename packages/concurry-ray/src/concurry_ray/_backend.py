@@ -65,7 +65,7 @@ from ._batching import (
     run_batch,
 )
 from ._completions import COMPLETIONS, read_values
-from ._failure import first_line
+from ._failure import call_error, first_line
 from ._session import ensure_ray
 from ._tasks import TASK_OPTION_KEYS, FunctionTasks
 from ._values import Failure, RayCallFuture, StoredValue, adopt_futures, failed_argument
@@ -369,8 +369,6 @@ class RayBackend(WorkerBackend):
         self._get_timeout = ray.exceptions.GetTimeoutError
         self._get = ray.get
         self._cancelled_error = ray.exceptions.TaskCancelledError
-        self._task_error = ray.exceptions.RayTaskError
-        self._system_error = ray.exceptions.RaySystemError
         self._actor_id = None
         self._in_memory = _memory_store_probe(ray)
         self._lazy: bool = self._in_memory is not None
@@ -542,7 +540,7 @@ class RayBackend(WorkerBackend):
 
     def stored(self, call: CallFuture) -> None:
         """``call`` is done and its value is in the object store: read on demand."""
-        self._completed(call, StoredValue(call._ray_ref))  # type: ignore[attr-defined]
+        self._completed(call, StoredValue(call._ray_ref, call.name))  # type: ignore[attr-defined]
 
     def read_one(self, call: CallFuture) -> None:
         """Read and deliver one reported call's outcome (``_completions`` does batches)."""
@@ -812,44 +810,7 @@ class RayBackend(WorkerBackend):
         seq = getattr(call, "_ray_seq", None)
         if seq is not None:  # Ray failed it, maybe before it reached the actor: see skip
             self._skip(seq)
-        # an argument passed as an object reference whose actor died: this call never ran
-        cause = (
-            outcome if isinstance(outcome, self._actor_error) else getattr(outcome, "cause", None)
-        )
-        if isinstance(cause, self._actor_error):
-            error = WorkerDiedError(
-                f"the Ray actor computing an argument died: {first_line(cause)}"
-            )
-            link.deliver(call, ERROR, error)
-            return
-        if not isinstance(outcome, BaseException):
-            outcome = RuntimeError(f"unexpected outcome from the Ray actor: {outcome!r}")
-        link.deliver(call, ERROR, self._pickling_error(call, outcome) or outcome)
-
-    def _pickling_error(self, call: CallFuture, error: Any) -> SerializationError | None:
-        """A ``SerializationError`` for a Ray error that is a pickling failure, else None.
-
-        The holder returns every exception of the user's code as a ``Failure``, so
-        a task error here is Ray's: an argument that failed to unpickle in the
-        actor, or a result that could not be pickled there (or read back here).
-        """
-        name = call.name or "the task"
-        if isinstance(error, self._system_error):  # the driver could not read the result
-            return SerializationError(
-                f"result of {name} could not be unpickled: {first_line(error)}"
-            )
-        if not isinstance(error, self._task_error):
-            return None
-        cause = getattr(error, "cause", None)
-        if isinstance(cause, self._system_error):
-            return SerializationError(
-                f"arguments of {name} could not be unpickled: {first_line(cause)}"
-            )
-        if "dumps" in str(error) or "serializ" in str(error):
-            return SerializationError(
-                f"result of {name} could not be pickled: {first_line(cause or error)}"
-            )
-        return None
+        link.deliver(call, ERROR, call_error(call.name, outcome))
 
     def _skip(self, seq: int) -> None:
         with self._lock:

@@ -30,7 +30,7 @@ from concurry_workers.plugin import (
     unpack_exception,
 )
 
-from ._failure import Failure
+from ._failure import Failure, call_error
 from ._future import RayFuture, _failure
 from ._waiting import wait_calls
 
@@ -64,10 +64,12 @@ def raise_outcome(value: Any) -> Any:
 class StoredValue:
     """Placeholder for a result left in Ray's object store (fetched on first read)."""
 
-    __slots__ = ("ref",)
+    __slots__ = ("name", "ref")
 
-    def __init__(self, ref: Any) -> None:
+    def __init__(self, ref: Any, name: str | None = None) -> None:
         self.ref = ref
+        #: The call's method name, for the errors (None for a task).
+        self.name = name
 
     def fetch(self, timeout: float | None) -> Any:
         """The value, fetched with ``ray.get``; raises what the call raised."""
@@ -78,7 +80,9 @@ class StoredValue:
         except ray.exceptions.GetTimeoutError:
             raise TimeoutError(f"the result was not fetched within {timeout} s") from None
         except ray.exceptions.RayError as exc:
-            value = exc
+            # translated as for a call's completion: an upstream actor's death is a
+            # WorkerDiedError here too (its error object may be in the store)
+            raise call_error(self.name, exc) from None
         return raise_outcome(value)
 
 
