@@ -342,6 +342,32 @@ def test_close_cancels_the_calls_still_alive(mode, no_leaks):
         assert list(seen) in ([], [0])  # at most the call already running
 
 
+@pytest.mark.parametrize("mode", ["thread", "asyncio"])
+@pytest.mark.parametrize("ordered", [True, False])
+def test_close_never_lets_a_later_call_slip_past_the_cancels(mode, ordered, no_leaks):
+    # Cancelling a call frees its place in the worker's queue (max_queued_tasks=1),
+    # which admits the next call: were the window cancelled oldest first, a call
+    # about to be cancelled could start first. What runs is then always a prefix.
+    w = TaskWorker.options(mode=mode, max_queued_tasks=1).init()
+    try:
+        for _ in range(100):
+            seen: list[int] = []
+            done = threading.Event()
+            done.set()  # nothing waits: the calls race the cancels
+            w.map(
+                record,
+                range(1, 9),
+                itertools.repeat(done),
+                itertools.repeat(seen),
+                window=8,
+                ordered=ordered,
+            ).close()
+            w.submit(len, ()).result(timeout=T)  # what was admitted has run
+            assert seen == list(range(1, len(seen) + 1)), seen
+    finally:
+        w.stop()
+
+
 def test_dropping_the_iterator_cancels_too(no_leaks):
     import gc
 

@@ -41,7 +41,8 @@ class Executor(concurrent.futures.Executor):
         if max_workers is not None:
             options["max_workers"] = max_workers
         self._workers = TaskWorker.options(mode=mode, **options).init()
-        self._outstanding: set[concurrent.futures.Future[Any]] = set()
+        # insertion-ordered: shutdown cancels the newest first (see _map's _finish)
+        self._outstanding: dict[concurrent.futures.Future[Any], None] = {}
         self._lock = threading.Lock()
         self._shutdown = False
         self._maps: weakref.WeakSet[_MapBox] = weakref.WeakSet()
@@ -66,13 +67,13 @@ class Executor(concurrent.futures.Executor):
         future = _as_concurrent(outcome)
         if not future.done():
             with self._lock:
-                self._outstanding.add(future)
+                self._outstanding[future] = None
             future.add_done_callback(self._forget)
         return future
 
     def _forget(self, future: concurrent.futures.Future[Any]) -> None:
         with self._lock:
-            self._outstanding.discard(future)
+            self._outstanding.pop(future, None)
 
     def map(  # type: ignore[override]
         self,
@@ -105,7 +106,7 @@ class Executor(concurrent.futures.Executor):
             outstanding = list(self._outstanding)
             maps = list(self._maps)
         if cancel_futures:
-            for future in outstanding:
+            for future in reversed(outstanding):
                 future.cancel()
             for box in maps:
                 box.cancel()

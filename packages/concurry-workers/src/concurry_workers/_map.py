@@ -270,8 +270,10 @@ class _State:
             f"(counted from the map call; waited {monotonic() - self.started:.3g} s)"
         )
 
-    def _finish(self, alive: Iterable[Future[Any]], completed: bool) -> None:
-        for future in alive:
+    def _finish(self, alive: list[Future[Any]], completed: bool) -> None:
+        # newest first: cancelling a call frees its place in the worker's queue,
+        # which would admit (and start) the next call before its own cancel came
+        for future in reversed(alive):
             future.cancel()
         bar = self.bar
         if bar is not None:
@@ -328,7 +330,7 @@ class _State:
                 yield outcome
             completed = True
         finally:
-            self._finish((entry[0] for entry in window), completed)
+            self._finish([entry[0] for entry in window], completed)
 
     def unordered(self, size: int) -> Iterator[Any]:
         """Results as their calls finish: done-callbacks feed a queue, no polling."""
