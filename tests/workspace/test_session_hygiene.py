@@ -66,9 +66,12 @@ def _session(tmp_path: Path, body: str, **env: str) -> subprocess.Popen[str]:
 
 
 HOLD = """
+import faulthandler
 import sys
 
 def test_hold(redis_url):
+    # a session still running 90 s on writes every thread's stack and exits
+    faulthandler.dump_traceback_later(90, exit=True)
     print("READY", redis_url, flush=True)
     sys.stdin.readline()  # until the outer test interrupts this session
 """
@@ -104,7 +107,15 @@ def test_an_interrupted_session_stops_its_redis_server(tmp_path: Path, signum: s
         port = urlparse(seen[-1].split()[1]).port
         (server,) = (p for p, cmd in _children(session.pid).items() if f":{port}" in cmd)
         session.send_signal(getattr(signal, signum))
-        session.wait(60)
+        # read while waiting (a full pipe must not block it); one that hangs is ended
+        # at 90 s by its watchdog
+        rest = session.communicate(timeout=120)[0]
+        assert "most recent call first" not in rest, (
+            f"the session did not end within 90 s of {signum}; its output after READY, "
+            f"with the stacks of its threads:\n{rest}"
+        )
+        if signum == "SIGINT":  # ended by the signal, not by its input closing
+            assert "KeyboardInterrupt" in rest, rest
         assert _gone_within(server, 10), (signum, server, _state(server))
     finally:
         if session.poll() is None:
