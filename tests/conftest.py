@@ -52,7 +52,8 @@ def ray_session() -> Iterator[Any]:
         os.environ["PYTHONPATH"] = os.pathsep.join(entry for entry in sys.path if entry)
         others = set(running_descendants(os.getpid()))
         try:
-            ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+            # a new local one: never a cluster another test process started meanwhile
+            ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="ERROR")
         finally:
             if before is None:
                 del os.environ["PYTHONPATH"]

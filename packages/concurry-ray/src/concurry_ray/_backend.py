@@ -365,7 +365,12 @@ class RayBackend(WorkerBackend):
         # resolved once here, not per call on the completion path
         self._ray_error = ray.exceptions.RayError
         self._actor_error = ray.exceptions.RayActorError
-        self._crash_error = ray.exceptions.WorkerCrashedError
+        # a task's process died, or the node it ran on was lost (Ray reports either)
+        self._crash_error = (
+            ray.exceptions.WorkerCrashedError,
+            ray.exceptions.NodeDiedError,
+            ray.exceptions.LocalRayletDiedError,
+        )
         self._get_timeout = ray.exceptions.GetTimeoutError
         self._get = ray.get
         self._cancelled_error = ray.exceptions.TaskCancelledError
@@ -789,7 +794,7 @@ class RayBackend(WorkerBackend):
             link.deliver(call, OK, outcome)
             return
         tasks = self._tasks
-        if tasks and isinstance(outcome, (self._crash_error, self._cancelled_error)):
+        if tasks and isinstance(outcome, (*self._crash_error, self._cancelled_error)):
             if self._stopping:
                 error = self._ended_by_stop()
             else:
