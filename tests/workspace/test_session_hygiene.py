@@ -47,6 +47,12 @@ def _gone_within(pid: int, seconds: float) -> bool:
     return _state(pid) in ("gone", "Z")
 
 
+def _signal_state() -> str:
+    """This process's ignored and blocked signal masks (what a child inherits)."""
+    with open("/proc/self/status") as fh:
+        return " ".join(line.strip() for line in fh if line.startswith(("SigIgn", "SigBlk")))
+
+
 def _session(tmp_path: Path, body: str, **env: str) -> subprocess.Popen[str]:
     """A pytest session of its own over ``body`` (a test module), with the suite's conftest."""
     shutil.copy(CONFTEST, tmp_path / "conftest.py")
@@ -67,11 +73,16 @@ def _session(tmp_path: Path, body: str, **env: str) -> subprocess.Popen[str]:
 
 HOLD = """
 import faulthandler
+import signal
 import sys
 
 def test_hold(redis_url):
     # a session still running 90 s on writes every thread's stack and exits
     faulthandler.dump_traceback_later(90, exit=True)
+    # Ctrl-C as in a terminal: the outer test process may have SIGINT ignored or
+    # blocked when it starts this session (inherited; then no KeyboardInterrupt)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print("READY", redis_url, flush=True)
     sys.stdin.readline()  # until the outer test interrupts this session
 """
@@ -115,7 +126,7 @@ def test_an_interrupted_session_stops_its_redis_server(tmp_path: Path, signum: s
             f"with the stacks of its threads:\n{rest}"
         )
         if signum == "SIGINT":  # ended by the signal, not by its input closing
-            assert "KeyboardInterrupt" in rest, rest
+            assert "KeyboardInterrupt" in rest, (rest, _signal_state())
         assert _gone_within(server, 10), (signum, server, _state(server))
     finally:
         if session.poll() is None:
