@@ -63,7 +63,7 @@ def outcome(future) -> dict:
 # a lost node is noticed within about a second (Ray's default is about 15 s)
 health = {"health_check_period_ms": 200, "health_check_failure_threshold": 3}
 cluster = Cluster(
-    initialize_head=True, head_node_args={"num_cpus": 1, "_system_config": health}
+    initialize_head=True, head_node_args={"num_cpus": 0, "_system_config": health}
 )
 try:
     doomed = cluster.add_node(num_cpus=2, resources={"doomed": 2})
