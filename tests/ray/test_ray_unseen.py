@@ -126,8 +126,26 @@ def _make(n: int) -> bytes:
 KINDS = ["actor", "pool", "async", "tasks"]
 
 
+@pytest.fixture(scope="module")
+def _shared(ray_session):
+    """One worker of each kind for the module's tests (each settles its calls):
+    starting Ray actors is most of these tests' time."""
+    made: dict[str, Calls] = {}
+    yield made
+    for each in made.values():
+        each.worker.stop()
+
+
 @pytest.fixture(params=KINDS, ids=KINDS)
-def calls(request, ray_session):
+def calls(request, _shared):
+    if request.param not in _shared:
+        _shared[request.param] = Calls(request.param)
+    return _shared[request.param]
+
+
+@pytest.fixture(params=KINDS, ids=KINDS)
+def own_calls(request, ray_session):
+    """A worker of each kind for one test alone (one that stops it)."""
     made = Calls(request.param)
     yield made
     made.worker.stop()
@@ -269,7 +287,8 @@ def test_gather_of_big_values_reads_them_from_the_store(calls) -> None:
     assert [len(v) for v in values[:3]] == [BIG] * 3 and values[3] == 1
 
 
-def test_stop_settles_calls_nobody_watched(calls, tmp_path) -> None:
+def test_stop_settles_calls_nobody_watched(own_calls, tmp_path) -> None:
+    calls = own_calls
     gate = tmp_path / "gate"
     quick = [calls.echo(i) for i in range(10)]
     # read before the gated calls are sent: Ray may start tasks of another function
