@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ray_helpers import settled_within
 
 from concurry_futures import gather, wait
 from concurry_ray._batching import MAX_BATCH, PROBE, BatchSizer, plain
@@ -71,16 +72,6 @@ def _transport(worker: Any) -> Any:
     return worker._link.transport
 
 
-def _within(check: Any, seconds: float = T) -> bool:
-    """Poll ``check`` until it holds or ``seconds`` pass (a bound, not a synchronisation)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
-
-
 def _ask(futures: list[Any]) -> None:
     """Wait for ``futures`` for no time: a reader arriving sends the held calls."""
     with pytest.raises(TimeoutError):
@@ -99,7 +90,7 @@ def recorder(_shared):
     """One worker for the tests that leave it usable (an actor takes seconds to start
     here); each starts with no measure, so the held calls go in batches of ``PROBE``."""
     transport = _transport(_shared)
-    assert _within(lambda: not transport._running)  # the previous test's calls are over
+    assert settled_within(lambda: not transport._running, T)  # the previous test's calls are over
     transport._sizer = BatchSizer()
     _shared.clear().result(timeout=T)
     return _shared
@@ -171,12 +162,12 @@ def test_stop_passes_over_the_batched_calls_that_have_not_started(
     actor = transport._actor
     gate.touch()
     assert first.result(timeout=T) == -1 and second.result(timeout=T) == -2
-    assert _within(started.exists)  # the batch runs its first call
+    assert settled_within(started.exists, T)  # the batch runs its first call
     stopper = threading.Thread(target=worker.stop, kwargs={"timeout": T})
     stopper.start()
     # stop() asks the actor to halt the batch; a later call of the same control group
     # runs after it (one thread, in order): then the gate opens
-    assert _within(lambda: transport._stopping)
+    assert settled_within(lambda: transport._stopping, T)
     with transport._lock:
         pass
     ray_session.get(actor.w__partial.remote(0), timeout=T)
@@ -211,7 +202,7 @@ def test_a_killed_actor_fails_its_batched_calls_promptly(ray_session, tmp_path: 
         batched = [worker.echo(i) for i in range(4)]
         _ask(batched)
         assert _batch(batched[0]) is not None
-        assert _within((tmp_path / "first-started").exists)
+        assert settled_within((tmp_path / "first-started").exists, T)
         ray_session.kill(transport._actor, no_restart=True)
         for future in [first, second, *batched]:
             with pytest.raises(WorkerDiedError, match="Ray actor died"):

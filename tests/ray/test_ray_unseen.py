@@ -20,6 +20,7 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 
 import pytest
+from ray_helpers import settled_within
 
 from concurry_futures import ReturnWhen, gather, wait
 from concurry_workers import TaskWorker, Worker, WorkerDiedError
@@ -151,16 +152,6 @@ def own_calls(request, ray_session):
     made.worker.stop()
 
 
-def _settled_within(check, seconds: float) -> bool:
-    """Poll ``check`` until it holds or ``seconds`` pass (a bound, not a synchronisation)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.01)
-    return bool(check())
-
-
 def _by_callbacks(futures: list) -> list:
     """The values of ``futures``, as their done-callbacks see them (all within T)."""
     got: list = []
@@ -244,7 +235,7 @@ def test_a_gather_over_watched_and_unseen_calls_reads_the_unseen_itself(calls, m
         future.add_done_callback(seen.append)
     unseen = [calls.echo(i) for i in range(20, 60)]
     assert gather([*watched, *unseen], timeout=T) == list(range(60))
-    assert _settled_within(lambda: len(seen) == 20, T)
+    assert settled_within(lambda: len(seen) == 20, T)
     assert not {id(f.future) for f in unseen} & {id(c) for c in armed}
 
 
@@ -266,7 +257,7 @@ def test_done_callbacks_and_done_polling(calls) -> None:
     futures = [calls.echo(i) for i in range(100)]
     assert sorted(_by_callbacks(futures)) == list(range(100))
     polled = calls.echo(7)
-    assert _settled_within(polled.done, T)
+    assert settled_within(polled.done, T)
     assert polled.result(timeout=0) == 7
 
 
@@ -274,7 +265,7 @@ def test_calls_nobody_asks_for_are_still_delivered(calls) -> None:
     futures = [calls.echo(i) for i in range(100)] + [calls.make(BIG) for _ in range(2)]
     link = calls.worker._link
     # delivered by the reading thread's looks: the link frees every slot
-    assert _settled_within(lambda: link.inflight == 0, T), link.inflight
+    assert settled_within(lambda: link.inflight == 0, T), link.inflight
     assert all(f.future._state == "FINISHED" for f in futures)
     for future in futures[-2:]:  # the big values stayed in Ray until asked for
         assert type(future.future._result).__name__ == "StoredValue"
@@ -346,7 +337,7 @@ def test_a_forgotten_worker_with_calls_nobody_watched_ends_its_actor(ray_session
             return True
         return False
 
-    assert _settled_within(actor_gone, T)
+    assert settled_within(actor_gone, T)
     assert [f.result(timeout=0) for f in futures] == list(range(50))
 
 
@@ -405,7 +396,7 @@ def test_readers_of_every_kind_racing_over_the_same_calls(ray_session, seed: int
         assert not any(t.is_alive() for t in threads)
         assert not errors, errors
         assert gather(futures, timeout=T) == list(range(600))
-        assert _settled_within(lambda: all(c == 1 for c in callbacks), T), callbacks
+        assert settled_within(lambda: all(c == 1 for c in callbacks), T), callbacks
     finally:
         pool.stop()
 

@@ -365,15 +365,16 @@ class RayBackend(WorkerBackend):
         # resolved once here, not per call on the completion path
         self._ray_error = ray.exceptions.RayError
         self._actor_error = ray.exceptions.RayActorError
-        # a task's process died, or the node it ran on was lost (Ray reports either)
-        self._crash_error = (
+        # a task that ended without running to its end: its process died, the node it
+        # ran on was lost, or it was cancelled (by stop())
+        self._task_ended = (
             ray.exceptions.WorkerCrashedError,
             ray.exceptions.NodeDiedError,
             ray.exceptions.LocalRayletDiedError,
+            ray.exceptions.TaskCancelledError,
         )
         self._get_timeout = ray.exceptions.GetTimeoutError
         self._get = ray.get
-        self._cancelled_error = ray.exceptions.TaskCancelledError
         self._actor_id = None
         self._in_memory = _memory_store_probe(ray)
         self._lazy: bool = self._in_memory is not None
@@ -794,7 +795,7 @@ class RayBackend(WorkerBackend):
             link.deliver(call, OK, outcome)
             return
         tasks = self._tasks
-        if tasks and isinstance(outcome, (*self._crash_error, self._cancelled_error)):
+        if tasks and isinstance(outcome, self._task_ended):
             if self._stopping:
                 error = self._ended_by_stop()
             else:

@@ -31,7 +31,7 @@ from concurry_workers.plugin import (
 )
 
 from ._failure import Failure, call_error
-from ._future import RayFuture, _failure
+from ._future import RayFuture
 from ._waiting import wait_calls
 
 __all__ = [
@@ -53,11 +53,13 @@ def failed_argument(values: Any) -> Failure | None:
 
 
 def raise_outcome(value: Any) -> Any:
-    """``value`` itself, or raised when it is a ``Failure`` or a Ray error object."""
+    """``value`` itself, or the exception a ``Failure`` holds, raised.
+
+    A method may return an exception object as its value: only a ``Failure`` is
+    raised (Ray's own errors are raised by ``ray.get`` and translated there).
+    """
     if type(value) is Failure:
         raise unpack_exception(value.packed)
-    if isinstance(value, BaseException):  # a Ray error object
-        raise _failure(value)[1]
     return value
 
 
